@@ -1,0 +1,4 @@
+"""A local, deterministic fake of Meta's Marketing API (Graph API v25.0).
+
+It shares no code with the tap: it is the independent oracle the tap is tested against.
+"""

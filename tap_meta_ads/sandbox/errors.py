@@ -1,0 +1,173 @@
+"""Graph API error envelopes, built the way Meta sends them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+OAUTH = "OAuthException"
+GRAPH_METHOD = "GraphMethodException"
+
+
+@dataclass
+class GraphError(Exception):
+    """An error the sandbox answers with: HTTP status plus Meta's `{"error": {...}}` body."""
+
+    http_status: int
+    code: int
+    message: str
+    type: str = OAUTH
+    subcode: int | None = None
+    user_title: str | None = None
+    user_msg: str | None = None
+    is_transient: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def body(self, trace_seed: str = "") -> dict[str, Any]:
+        """The JSON body, with an fbtrace_id derived from `trace_seed` (deterministic)."""
+        err: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
+        if self.subcode is not None:
+            err["error_subcode"] = self.subcode
+        if self.is_transient is not None:
+            err["is_transient"] = self.is_transient
+        if self.user_title is not None:
+            err["error_user_title"] = self.user_title
+        if self.user_msg is not None:
+            err["error_user_msg"] = self.user_msg
+        err.update(self.extra)
+        digest = hashlib.sha256(f"{trace_seed}|{self.code}|{self.subcode}".encode()).hexdigest()
+        err["fbtrace_id"] = "A" + digest[:22]
+        return {"error": err}
+
+
+def invalid_token() -> GraphError:
+    return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
+
+
+def missing_token() -> GraphError:
+    return GraphError(
+        400,
+        2500,
+        "An active access token must be used to query information about the current user.",
+    )
+
+
+def expired_token(expired_at: str) -> GraphError:
+    return GraphError(
+        400,
+        190,
+        f"Error validating access token: Session has expired on {expired_at}. "
+        "The current time is later.",
+        subcode=463,
+    )
+
+
+def permission_denied() -> GraphError:
+    return GraphError(403, 200, "(#200) Permissions error")
+
+
+def app_permission_denied() -> GraphError:
+    return GraphError(403, 10, "(#10) Application does not have permission for this action")
+
+
+def unsupported_get(object_id: str) -> GraphError:
+    return GraphError(
+        400,
+        100,
+        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded "
+        "due to missing permissions, or does not support this operation. Please read the Graph "
+        "API documentation at https://developers.facebook.com/docs/graph-api",
+        type=GRAPH_METHOD,
+        subcode=33,
+    )
+
+
+def nonexisting_field(field_name: str, node_type: str) -> GraphError:
+    return GraphError(
+        400,
+        100,
+        f"(#100) Tried accessing nonexisting field ({field_name}) on node type ({node_type})",
+    )
+
+
+def invalid_parameter(
+    message: str, subcode: int | None = None, user_title: str | None = None
+) -> GraphError:
+    return GraphError(
+        400,
+        100,
+        f"(#100) {message}",
+        subcode=subcode,
+        user_title=user_title,
+        is_transient=False if subcode else None,
+    )
+
+
+def missing_appsecret_proof() -> GraphError:
+    return GraphError(
+        400, 100, "API calls from the server require an appsecret_proof argument", type=GRAPH_METHOD
+    )
+
+
+def invalid_appsecret_proof() -> GraphError:
+    return GraphError(
+        400, 100, "Invalid appsecret_proof provided in the API argument", type=GRAPH_METHOD
+    )
+
+
+def too_much_data() -> GraphError:
+    """Insights data-per-call limit (sync row ceiling)."""
+    return GraphError(
+        400,
+        100,
+        "(#100) Please reduce the amount of data you're asking for, then retry your request",
+        subcode=1487534,
+        user_title="Too much data",
+        user_msg="Please reduce the amount of data you're asking for, then retry your request",
+        is_transient=False,
+    )
+
+
+def reduce_data() -> GraphError:
+    """A list page too heavy to build (HTTP 500, code 1)."""
+    return GraphError(
+        500, 1, "Please reduce the amount of data you're asking for, then retry your request"
+    )
+
+
+def unknown_error() -> GraphError:
+    return GraphError(500, 1, "An unknown error occurred", is_transient=True)
+
+
+def unexpected_error() -> GraphError:
+    return GraphError(
+        500,
+        2,
+        "An unexpected error has occurred. Please retry your request later.",
+        is_transient=True,
+    )
+
+
+def service_unavailable() -> GraphError:
+    return GraphError(503, 2, "(#2) Service temporarily unavailable", is_transient=True)
+
+
+def deprecated_version() -> GraphError:
+    return GraphError(
+        400,
+        2635,
+        "(#2635) You are calling a deprecated version of the Ads API. "
+        "Please update to the latest version.",
+    )
+
+
+def start_date_too_old() -> GraphError:
+    return GraphError(
+        400,
+        3018,
+        "(#3018) The start date of the time range cannot be beyond 37 months from the current date",
+    )
