@@ -171,3 +171,60 @@ def start_date_too_old() -> GraphError:
         3018,
         "(#3018) The start date of the time range cannot be beyond 37 months from the current date",
     )
+
+
+# Throttles (meta-marketing-api.md sections 6.3 and 7.2): HTTP 400, OAuthException, transient.
+_RATE_LIMIT_DOC = "https://developers.facebook.com/docs/graph-api/overview/rate-limiting"
+BUC_SUBCODE = 2446079
+
+
+def _buc_throttle(code: int, preposition: str) -> GraphError:
+    return GraphError(
+        400,
+        code,
+        f"(#{code}) There have been too many calls {preposition} this ad-account. Wait a bit and "
+        f"try again. For more info, please refer to {_RATE_LIMIT_DOC}.",
+        subcode=BUC_SUBCODE,
+        is_transient=True,
+    )
+
+
+def ads_insights_throttle() -> GraphError:
+    """Business-Use-Case limit of the ads_insights type (80000)."""
+    return _buc_throttle(80000, "from")
+
+
+def custom_audience_throttle() -> GraphError:
+    """Business-Use-Case limit of the custom_audience type (80003)."""
+    return _buc_throttle(80003, "from")
+
+
+def ads_management_throttle() -> GraphError:
+    """Business-Use-Case limit of the ads_management type (80004)."""
+    return _buc_throttle(80004, "to")
+
+
+def app_request_limit() -> GraphError:
+    """Application (platform) request limit (4)."""
+    return GraphError(400, 4, "(#4) Application request limit reached", is_transient=True)
+
+
+def user_request_limit() -> GraphError:
+    """Ad-account quota block (17/2446079)."""
+    return GraphError(
+        400,
+        17,
+        "User request limit reached",
+        subcode=BUC_SUBCODE,
+        user_title="Ad Account Has Too Many API Calls",
+        user_msg="There have been too many calls from this ad-account. Please wait a bit and try "
+        "again.",
+        is_transient=True,
+    )
+
+
+def api_rate_limit() -> GraphError:
+    """Custom-rate or abuse-prevention throttle (613)."""
+    return GraphError(
+        400, 613, "(#613) Calls to this api have exceeded the rate limit.", is_transient=True
+    )

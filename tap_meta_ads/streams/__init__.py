@@ -1,0 +1,1 @@
+"""Streams by object family."""

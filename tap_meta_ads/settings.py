@@ -1,0 +1,264 @@
+"""The tap's settings: their declaration (for --about and Meltano) and their semantic checks.
+
+JSON Schema validation by the SDK catches wrong types; the checks here catch values that are
+well-typed but wrong (an account id that is not a number, a start date in the future...) and
+word every problem as one line naming the setting and the fix, without echoing secrets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from singer_sdk import typing as th
+
+DEFAULT_API_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v25.0"
+SECRET_SETTINGS = ("access_token", "app_secret")
+_ACCOUNT_ID = re.compile(r"^(?:act_)?([0-9]{1,20})$")
+_API_VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
+_OLDEST_SUPPORTED_MAJOR = 23
+
+ACCOUNT_OBJECT = th.ObjectType(
+    th.Property(
+        "account_id", th.StringType, required=True, description="Ad account id, `act_123` or `123`."
+    ),
+    th.Property(
+        "access_token",
+        th.StringType,
+        secret=True,
+        description="System User token for this account; defaults to `access_token`.",
+    ),
+    th.Property("label", th.StringType, description="Name the account is reported under."),
+    th.Property("client_id", th.StringType, description="Your client id for this account."),
+)
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "access_token",
+        th.StringType,
+        secret=True,
+        title="Access token",
+        description="System User access token with ads_read (sent only as an "
+        "`Authorization: Bearer` header). Required unless every entry of `accounts` "
+        "has its own token.",
+    ),
+    th.Property(
+        "account_ids",
+        th.ArrayType(th.StringType),
+        title="Account ids",
+        description="Ad account ids to read (`act_123` or `123`). With neither this nor "
+        "`accounts`, every active account the token can see is read.",
+    ),
+    th.Property(
+        "accounts",
+        th.ArrayType(ACCOUNT_OBJECT),
+        title="Accounts",
+        description="Ad accounts as objects `{account_id, access_token?, label?, "
+        "client_id?}`: each client account can carry its own token, and the label and "
+        "client id it is reported under.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="Graph API host (point it at the local sandbox for offline runs).",
+    ),
+    th.Property(
+        "api_version",
+        th.StringType,
+        default=DEFAULT_API_VERSION,
+        title="API version",
+        description="Graph API version, `vNN.N`.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateType,
+        title="Start date",
+        description="First day of insights to read (the object mirror is always "
+        "complete). Default: 30 days before today.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=100,
+        title="Page size",
+        description="Objects per page on list calls (1-5000); halved automatically "
+        "when Meta asks for less data, and restored after successes.",
+    ),
+    th.Property(
+        "requests_per_second",
+        th.NumberType,
+        default=2.0,
+        title="Requests per second",
+        description="Ceiling of the request rate per ad account and token; the pacer "
+        "slows down below it on Meta's usage headers and throttles.",
+    ),
+    th.Property(
+        "include_deleted",
+        th.BooleanType,
+        default=True,
+        title="Include deleted",
+        description="Mirror DELETED and ARCHIVED campaigns, ad sets and ads with their "
+        "status, so the warehouse learns of deletions.",
+    ),
+    th.Property(
+        "app_secret",
+        th.StringType,
+        secret=True,
+        title="App secret",
+        description="App secret; when set every request carries `appsecret_proof`.",
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        th.NumberType,
+        default=120.0,
+        title="Request timeout",
+        description="Seconds before one HTTP request is abandoned and retried.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=8,
+        title="Max retries",
+        description="Attempts for one request on transient errors (5xx, timeouts, "
+        "dropped connections, truncated bodies), with exponential backoff and jitter.",
+    ),
+    th.Property(
+        "max_retry_seconds",
+        th.NumberType,
+        default=600.0,
+        title="Max retry time",
+        description="Total seconds one request may spend retrying transient errors.",
+    ),
+    th.Property(
+        "max_rate_limit_wait_seconds",
+        th.NumberType,
+        default=3900.0,
+        title="Max rate-limit wait",
+        description="Total seconds one account may wait "
+        "on Meta's throttles (including the ad-account quota block, which can last an "
+        "hour) before it is reported as failed.",
+    ),
+).to_dict()
+
+
+class SettingError(ValueError):
+    """A setting is wrong; the message is one line naming it and the fix."""
+
+
+@dataclass(frozen=True)
+class AccountSetting:
+    """One configured ad account (numeric id, no ``act_``) and how it is reported."""
+
+    account_id: str
+    access_token: str | None = None
+    label: str | None = None
+    client_id: str | None = None
+
+    def __repr__(self) -> str:  # never show the token
+        return f"AccountSetting(account_id={self.account_id!r}, label={self.label!r})"
+
+
+def normalise_account_id(raw: object, setting: str) -> str:
+    """``act_123`` or ``123`` -> ``"123"``; anything else is a SettingError."""
+    text = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    match = _ACCOUNT_ID.match(text)
+    if not match:
+        msg = (
+            f"{setting}: {text[:40]!r} is not an ad account id; use the number shown in "
+            "Ads Manager, as act_123 or 123"
+        )
+        raise SettingError(msg)
+    return match.group(1)
+
+
+def configured_accounts(config: Mapping[str, Any]) -> list[AccountSetting]:
+    """The accounts named by ``accounts`` and ``account_ids``, deduplicated, in order."""
+    result: dict[str, AccountSetting] = {}
+    for index, entry in enumerate(config.get("accounts") or []):
+        if not isinstance(entry, Mapping):
+            msg = f"accounts[{index}]: must be an object with at least account_id"
+            raise SettingError(msg)
+        account_id = normalise_account_id(entry.get("account_id"), f"accounts[{index}].account_id")
+        token = entry.get("access_token") or None
+        result[account_id] = AccountSetting(
+            account_id, token, entry.get("label"), entry.get("client_id")
+        )
+    for index, raw in enumerate(config.get("account_ids") or []):
+        account_id = normalise_account_id(raw, f"account_ids[{index}]")
+        result.setdefault(account_id, AccountSetting(account_id))
+    return list(result.values())
+
+
+def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> list[str]:
+    """Every semantic problem in ``config``, one line each (empty when all is well)."""
+    problems: list[str] = []
+    try:
+        accounts = configured_accounts(config)
+    except SettingError as exc:
+        problems.append(str(exc))
+        accounts = []
+    if not config.get("access_token") and (
+        not accounts or any(not a.access_token for a in accounts)
+    ):
+        problems.append(
+            "access_token: missing; set TAP_META_ADS_ACCESS_TOKEN to a System User "
+            "token with ads_read (or give every entry of accounts its own token)"
+        )
+    version = str(config.get("api_version", DEFAULT_API_VERSION))
+    if not _API_VERSION.match(version):
+        problems.append(f"api_version: {version[:20]!r} is not a Graph version; use v25.0")
+    elif int(version[1:].split(".")[0]) < _OLDEST_SUPPORTED_MAJOR:
+        problems.append(f"api_version: {version} is retired for the Ads API; use v25.0")
+    url = str(config.get("api_url", DEFAULT_API_URL))
+    if not re.match(r"^https?://[^/\s]+(:[0-9]+)?/?$", url):
+        problems.append(
+            "api_url: must be a scheme and host such as https://graph.facebook.com "
+            "(no path; the version goes in api_version)"
+        )
+    page_size = config.get("page_size", 100)
+    if isinstance(page_size, int) and not 1 <= page_size <= 5000:
+        problems.append(f"page_size: {page_size} is out of range; use 1 to 5000")
+    for key in (
+        "requests_per_second",
+        "request_timeout_seconds",
+        "max_retry_seconds",
+        "max_rate_limit_wait_seconds",
+    ):
+        value = config.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            problems.append(f"{key}: must be greater than 0")
+    retries = config.get("max_retries")
+    if isinstance(retries, int) and not isinstance(retries, bool) and retries < 1:
+        problems.append("max_retries: must be at least 1")
+    start = config.get("start_date")
+    if isinstance(start, str):
+        try:
+            start_day = dt.date.fromisoformat(start[:10])
+        except ValueError:
+            problems.append(f"start_date: {start[:30]!r} is not a date; use YYYY-MM-DD")
+        else:
+            if start_day > (today or dt.datetime.now(dt.UTC).date()):
+                problems.append(f"start_date: {start_day} is in the future; use a past date")
+    return problems
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Replace every secret value in ``text`` with ``***``."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return re.sub(r"(access_token|appsecret_proof|client_secret)=[^&\s\"']+", r"\1=***", text)
+
+
+def secrets_of(config: Mapping[str, Any]) -> list[str]:
+    """All secret values in a config (tokens and the app secret)."""
+    values = [str(config.get(key)) for key in SECRET_SETTINGS if config.get(key)]
+    for entry in config.get("accounts") or []:
+        if isinstance(entry, Mapping) and entry.get("access_token"):
+            values.append(str(entry["access_token"]))
+    return values

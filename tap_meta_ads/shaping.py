@@ -1,0 +1,153 @@
+"""Shape Graph JSON into warehouse types, driven by the stream's JSON schema.
+
+Meta sends counts and money as strings, datetimes as ``2026-11-01T10:00:00-0700`` (or Unix
+seconds on custom audiences). Records leave the tap with integers as ints, decimals as
+``Decimal``, datetimes as UTC ISO-8601 and dates as ``YYYY-MM-DD``. A value that does not fit
+its declared type becomes null with one warning per stream and field: one odd value never
+stops a sync, and the warning never contains the value itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+_UNSET = object()
+
+
+class UnshapeableError(ValueError):
+    """A value does not fit its declared type."""
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    declared = schema.get("type", [])
+    types = {declared} if isinstance(declared, str) else set(declared)
+    for option in schema.get("anyOf", []):
+        types |= _types(option)
+    return types
+
+
+def parse_datetime(value: Any) -> str:
+    """Meta datetime (ISO with ``+HHMM`` offset, or Unix seconds) -> UTC ISO-8601."""
+    if isinstance(value, bool):
+        raise UnshapeableError("boolean")
+    if isinstance(value, (int, float)):
+        moment = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            moment = dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
+        else:
+            # Meta writes +0000; some proxies turn "+" into a space when it passes through forms.
+            if len(text) > 19 and text[-5] == " " and text[-4:].isdigit():
+                text = f"{text[:-5]}+{text[-4:]}"
+            try:
+                moment = dt.datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise UnshapeableError("not a datetime") from exc
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+    else:
+        raise UnshapeableError(type(value).__name__)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise UnshapeableError("boolean")
+    if isinstance(value, int):
+        return value
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise UnshapeableError("not a number") from exc
+    if not number.is_finite() or number != number.to_integral_value():
+        raise UnshapeableError("not a whole number")
+    return int(number)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise UnshapeableError("boolean")
+    if isinstance(value, Decimal):
+        return value
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise UnshapeableError("not a number") from exc
+    if not number.is_finite():
+        raise UnshapeableError("not finite")
+    return number
+
+
+def shape_value(value: Any, schema: dict[str, Any]) -> Any:
+    """One value to the type its schema declares (raises UnshapeableError when it cannot)."""
+    if value is None:
+        return None
+    types = _types(schema) - {"null"}
+    fmt = schema.get("format")
+    if "string" in types and fmt == "date-time":
+        return parse_datetime(value)
+    if "string" in types and fmt == "date":
+        text = str(value)[:10]
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError as exc:
+            raise UnshapeableError("not a date") from exc
+    if types == {"integer"}:
+        return _to_int(value)
+    if types == {"number"} or types == {"number", "integer"}:
+        return _to_decimal(value)
+    if types == {"boolean"}:
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "1", 1):
+            return True
+        if value in ("false", "0", 0):
+            return False
+        raise UnshapeableError("not a boolean")
+    if types == {"string"}:
+        if isinstance(value, (dict, list)):
+            raise UnshapeableError(type(value).__name__)
+        return value if isinstance(value, str) else str(value)
+    if types == {"object"} and not isinstance(value, dict):
+        raise UnshapeableError(type(value).__name__)
+    if types == {"array"}:
+        if not isinstance(value, list):
+            raise UnshapeableError(type(value).__name__)
+        items = schema.get("items")
+        if isinstance(items, dict) and items.get("properties"):
+            return [
+                shape_record(item, items, "", None) if isinstance(item, dict) else item
+                for item in value
+            ]
+    return value
+
+
+def shape_record(
+    record: dict[str, Any],
+    schema: dict[str, Any],
+    stream: str,
+    logger: logging.Logger | None,
+    warned: set[str] | None = None,
+) -> dict[str, Any]:
+    """Shape every declared property of ``record``; undeclared keys are dropped."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    shaped: dict[str, Any] = {}
+    for name, prop in properties.items():
+        value = record.get(name, _UNSET)
+        if value is _UNSET:
+            continue
+        try:
+            shaped[name] = shape_value(value, prop)
+        except UnshapeableError as exc:
+            shaped[name] = None
+            if logger is not None and (warned is None or name not in warned):
+                if warned is not None:
+                    warned.add(name)
+                logger.warning(
+                    "%s: field %s had an unexpected value (%s); stored as null", stream, name, exc
+                )
+    return shaped

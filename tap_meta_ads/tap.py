@@ -1,0 +1,226 @@
+"""TapMetaAds: settings, stream discovery and the per-run registries the streams share."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_meta_ads.auth import GraphAuth
+from tap_meta_ads.errors import GraphErrorInfo
+from tap_meta_ads.pacing import Pacer, PacerRegistry
+from tap_meta_ads.settings import (
+    CONFIG_SCHEMA,
+    AccountSetting,
+    check_settings,
+    configured_accounts,
+    redact,
+    secrets_of,
+)
+from tap_meta_ads.streams.accounts import AdAccountStream
+from tap_meta_ads.streams.ads import AdsStream
+from tap_meta_ads.streams.adsets import AdSetsStream
+from tap_meta_ads.streams.campaigns import CampaignsStream
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+#: Order matters: children of ad_account sync in this order, so a campaign changed in this
+#: run is known when ad sets and ads are read.
+STREAM_TYPES: tuple[type[Stream], ...] = (
+    AdAccountStream,
+    CampaignsStream,
+    AdSetsStream,
+    AdsStream,
+)
+
+
+@dataclass
+class RunStats:
+    """What one account cost in this run (for progress, the summary and sync_log)."""
+
+    requests: int = 0
+    retries: int = 0
+    throttles: int = 0
+    rate_limit_wait: float = 0.0
+    records: int = 0
+
+
+@dataclass(frozen=True)
+class AccountFailure:
+    stream: str
+    line: str
+    info: GraphErrorInfo | None
+
+
+class SecretFilter(logging.Filter):
+    """Masks secret values in every log record that passes through the tap's handlers."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self._secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class TapMetaAds(Tap):
+    """Singer tap for Meta's Marketing API."""
+
+    name = "tap-meta-ads"
+    package_name = "tap-meta-ads"
+    config_jsonschema = CONFIG_SCHEMA
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[AccountFailure]] = {}
+        self._stats: dict[str, RunStats] = {}
+        self._changed: dict[tuple[str, str], set[str]] = {}
+        self._account_ids: list[str] | None = None
+        self.stop_on_first_error = False
+        super().__init__(*args, **kwargs)
+        self._secrets = secrets_of(self.config)
+        self._install_secret_filter()
+        self._pacers = PacerRegistry(
+            float(self.config.get("requests_per_second", 2.0)),
+            float(self.config.get("max_rate_limit_wait_seconds", 3900)),
+        )
+        self._settings = {a.account_id: a for a in configured_accounts(self.config)}
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """JSON Schema checks, then semantic checks, each problem one line without secrets."""
+        secrets = secrets_of(self._config)
+        try:
+            errors = super()._validate_config(raise_errors=False)
+        except Exception:  # pragma: no cover - the SDK's validator itself failed
+            errors = []
+        errors = [redact(error, secrets) for error in errors]
+        if not errors:
+            errors = check_settings(self._config)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+        return errors
+
+    def _install_secret_filter(self) -> None:
+        secret_filter = SecretFilter(self._secrets)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(secret_filter)
+        for name in (self.name, "singer_sdk", "backoff", "urllib3"):
+            for handler in logging.getLogger(name).handlers:
+                handler.addFilter(secret_filter)
+        logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def account_setting(self, account_id: str) -> AccountSetting | None:
+        return self._settings.get(account_id)
+
+    def auth_for(self, account_id: str | None) -> GraphAuth:
+        setting = self._settings.get(account_id or "")
+        token = (setting.access_token if setting else None) or self.config.get("access_token")
+        return GraphAuth(str(token or ""), self.config.get("app_secret"))
+
+    def account_ids(self, stream: AdAccountStream) -> list[str]:
+        """Configured accounts, or every active account the token can see."""
+        if self._account_ids is None:
+            configured = list(self._settings)
+            self._account_ids = configured or stream.discover_account_ids()
+            if not configured:
+                self.logger.info(
+                    "No accounts configured; reading the %d active accounts the token can see",
+                    len(self._account_ids),
+                )
+        return self._account_ids
+
+    # -- per-run registries ------------------------------------------------------------------
+
+    def pacer_for(self, account_id: str | None, context: Context | None = None) -> Pacer:
+        setting = self._settings.get(account_id or "")
+        token = (setting.access_token if setting else None) or self.config.get("access_token")
+        return self._pacers.get(account_id, str(token or ""))
+
+    def run_stats(self, account_id: str | None) -> RunStats:
+        with self._lock:
+            return self._stats.setdefault(account_id or "", RunStats())
+
+    def note_changed(self, account_id: str, entity: str, ids: set[str]) -> None:
+        with self._lock:
+            self._changed.setdefault((account_id, entity), set()).update(ids)
+
+    def changed(self, account_id: str, entity: str) -> set[str]:
+        with self._lock:
+            return set(self._changed.get((account_id, entity), set()))
+
+    def record_failure(
+        self, account_id: str, stream: str, line: str, info: GraphErrorInfo | None
+    ) -> None:
+        with self._lock:
+            self._failures.setdefault(account_id, []).append(AccountFailure(stream, line, info))
+
+    def account_failed(self, account_id: str) -> bool:
+        with self._lock:
+            return account_id in self._failures
+
+    @property
+    def failures(self) -> dict[str, list[AccountFailure]]:
+        with self._lock:
+            return {k: list(v) for k, v in self._failures.items()}
+
+    # -- discovery and sync ------------------------------------------------------------------
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    # The SDK marks sync_all final for typing; this only adds the summary and exit status.
+    def sync_all(self) -> None:  # type: ignore[misc]
+        """Sync every stream; then list failed accounts and exit non-zero if there were any."""
+        super().sync_all()
+        self._log_summary()
+        failures = self.failures
+        if failures:
+            for items in failures.values():
+                self.logger.error("FAILED %s", items[0].line)
+            self.logger.error(
+                "%d account(s) failed: %s. The other accounts completed and their state advanced.",
+                len(failures),
+                ", ".join(sorted(failures)),
+            )
+            sys.exit(1)
+
+    def _log_summary(self) -> None:
+        with self._lock:
+            rows = sorted((k, v) for k, v in self._stats.items() if k)
+        if not rows:
+            return
+        self.logger.info(
+            "Summary per account: account | records | requests | retries | "
+            "throttles | rate-limit wait"
+        )
+        for account_id, stats in rows:
+            status = "FAILED" if account_id in self._failures else "ok"
+            self.logger.info(
+                "  %s | %d | %d | %d | %d | %.1fs | %s",
+                account_id,
+                stats.records,
+                stats.requests,
+                stats.retries,
+                stats.throttles,
+                stats.rate_limit_wait,
+                status,
+            )
+
+
+if __name__ == "__main__":
+    TapMetaAds.cli()
