@@ -40,7 +40,7 @@ echo "== meltano run tap-meta-ads target-postgres"
 
 echo "== Row counts in PostgreSQL (schema meta_ads) next to the sandbox's truth"
 "$BIN/meta-ads-sandbox" truth --out "$WORK/truth" "${DATASET[@]}"
-"$BIN/python" scripts/demo_report.py --truth "$WORK/truth" --port "$PG_PORT"
+"$BIN/python" scripts/warehouse_check.py --truth "$WORK/truth" --port "$PG_PORT"
 
 cat <<TXT
 

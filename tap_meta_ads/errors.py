@@ -66,7 +66,7 @@ class GraphErrorInfo:
             parts.append(f"subcode {self.subcode}")
         text = ", ".join(parts)
         if self.message:
-            text += f": {self.message}"
+            text += f": {self.message.rstrip('. ')}"
         if self.user_title or self.user_msg:
             text += f" ({': '.join(p for p in (self.user_title, self.user_msg) if p)})"
         return text

@@ -193,8 +193,10 @@ class TapMetaAds(Tap):
             for items in failures.values():
                 self.logger.error("FAILED %s", items[0].line)
             self.logger.error(
-                "%d account(s) failed: %s. The other accounts completed and their state advanced.",
+                "%d of %d account(s) failed: %s. The other accounts completed and their state "
+                "advanced; a failed account keeps its previous state.",
                 len(failures),
+                len(self._account_ids or failures),
                 ", ".join(sorted(failures)),
             )
             sys.exit(1)

@@ -228,3 +228,45 @@ def api_rate_limit() -> GraphError:
     return GraphError(
         400, 613, "(#613) Calls to this api have exceeded the rate limit.", is_transient=True
     )
+
+
+# Routing, batch and report-run errors used by the server.
+def access_token_required() -> GraphError:
+    """No token at all on a node other than /me."""
+    return GraphError(400, 104, "An access token is required to request this resource.")
+
+
+def unknown_path(path: str) -> GraphError:
+    return GraphError(400, 2500, f"Unknown path components: {path}")
+
+
+def unsupported_method(method: str, object_id: str) -> GraphError:
+    """A method the read-only sandbox does not serve on this node (e.g. a POST creating one)."""
+    return GraphError(
+        400,
+        100,
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
+        "cannot be loaded due to missing permissions, or does not support this operation. Please "
+        "read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        type=GRAPH_METHOD,
+        subcode=33,
+    )
+
+
+def batch_too_large(size: int) -> GraphError:
+    return GraphError(
+        400,
+        100,
+        "Too many requests in batch message. Maximum batch size is 50",
+        type="GraphBatchException",
+    )
+
+
+def batch_invalid(detail: str) -> GraphError:
+    return GraphError(400, 100, f"(#100) {detail}", type="GraphBatchException")
+
+
+def invalid_breakdowns(columns: str) -> GraphError:
+    return GraphError(
+        400, 100, f"(#100) Current combination of data breakdown columns ({columns}) is invalid"
+    )

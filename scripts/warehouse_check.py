@@ -1,0 +1,266 @@
+"""Compare what landed in PostgreSQL with the sandbox's truth files.
+
+The expectations are written here from the truth independently of the tap's code (its own
+currency table, its own datetime parsing), so a bug in the tap cannot hide in shared code.
+Used by the end-to-end tests (every value) and by ``make demo`` (row counts).
+
+    python scripts/warehouse_check.py --truth DIR --port PORT [--schema meta_ads]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ZERO_DECIMAL = {"CLP", "COP", "CRC", "HUF", "ISK", "IDR", "JPY", "KRW", "PYG", "TWD", "VND"}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def major(value: Any, currency: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    return Decimal(str(value)) / (1 if currency in ZERO_DECIMAL else 100)
+
+
+def utc(value: Any) -> dt.datetime | None:
+    """Meta datetime -> naive UTC (target-postgres stores timestamp without time zone)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int):
+        return dt.datetime.fromtimestamp(value, tz=dt.UTC).replace(tzinfo=None)
+    moment = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def integer(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+@dataclass
+class Table:
+    """Expected rows of one warehouse table, keyed on its primary key."""
+
+    name: str
+    key: tuple[str, ...]
+    rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows[tuple(row[k] for k in self.key)] = row
+
+
+@dataclass
+class Truth:
+    directory: Path
+    account_ids: list[str]  # numeric ids the run read
+    labels: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    def load(self, kind: str) -> list[dict[str, Any]]:
+        return read_jsonl(self.directory / f"{kind}.jsonl")
+
+    def currencies(self) -> dict[str, str]:
+        return {a["account_id"]: a["currency"] for a in self.load("adaccounts")}
+
+    def in_scope(self, rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        wanted = set(self.account_ids)
+        return (r for r in rows if str(r.get("account_id")) in wanted)
+
+
+def _money_fields(row: dict[str, Any], names: Iterable[str], currency: str) -> dict[str, Any]:
+    return {name: major(row.get(name), currency) for name in names}
+
+
+def expected_tables(truth: Truth) -> list[Table]:
+    currency = truth.currencies()
+    tables = []
+    accounts = Table("ad_account", ("id",))
+    for row in truth.in_scope(truth.load("adaccounts")):
+        label, client = truth.labels.get(row["account_id"], (None, None))
+        accounts.add(
+            {
+                "id": row["id"],
+                "account_id": row["account_id"],
+                "name": row.get("name"),
+                "currency": row.get("currency"),
+                "timezone_name": row.get("timezone_name"),
+                "account_status": integer(row.get("account_status")),
+                **_money_fields(row, ("amount_spent", "balance", "spend_cap"), row["currency"]),
+                "label": label,
+                "client_id": client,
+            }
+        )
+    tables.append(accounts)
+
+    def mirror(name: str, extra: Callable[[dict[str, Any], str], dict[str, Any]]) -> Table:
+        table = Table(name, ("id",))
+        for row in truth.in_scope(truth.load(name)):
+            cur = currency[str(row["account_id"])]
+            table.add(
+                {
+                    "id": row["id"],
+                    "account_id": str(row["account_id"]),
+                    "name": row.get("name"),
+                    "status": row.get("status"),
+                    "effective_status": row.get("effective_status"),
+                    "updated_time": utc(row.get("updated_time")),
+                    "created_time": utc(row.get("created_time")),
+                    **extra(row, cur),
+                }
+            )
+        return table
+
+    tables.append(
+        mirror(
+            "campaigns",
+            lambda r, c: {
+                "objective": r.get("objective"),
+                "bid_strategy": r.get("bid_strategy"),
+                **_money_fields(
+                    r, ("daily_budget", "lifetime_budget", "budget_remaining", "spend_cap"), c
+                ),
+            },
+        )
+    )
+    tables.append(
+        mirror(
+            "adsets",
+            lambda r, c: {
+                "campaign_id": r.get("campaign_id"),
+                "targeting": r.get("targeting"),
+                "optimization_goal": r.get("optimization_goal"),
+                "billing_event": r.get("billing_event"),
+                **_money_fields(
+                    r, ("daily_budget", "lifetime_budget", "budget_remaining", "bid_amount"), c
+                ),
+            },
+        )
+    )
+    tables.append(
+        mirror(
+            "ads",
+            lambda r, c: {
+                "campaign_id": r.get("campaign_id"),
+                "adset_id": r.get("adset_id"),
+                "creative_id": (r.get("creative") or {}).get("id"),
+                **_money_fields(r, ("bid_amount",), c),
+            },
+        )
+    )
+    return tables
+
+
+def fetch(
+    conn: psycopg.Connection[Any], schema: str, table: Table
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    columns = sorted({c for row in table.rows.values() for c in row} | set(table.key))
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            (schema, table.name),
+        )
+        present = {r[0] for r in cur.fetchall()}
+        if not present:
+            return {}
+        wanted = [c for c in columns if c in present]
+        cur.execute(f'SELECT {", ".join(wanted)} FROM "{schema}"."{table.name}"')  # noqa: S608
+        rows = [dict(zip(wanted, values, strict=True)) for values in cur.fetchall()]
+    result: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in table.key)
+        if key in result:
+            result[("__duplicate__", *key)] = row
+        result[key] = row
+    return result
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, Decimal) and isinstance(actual, Decimal | int | float):
+        return Decimal(str(actual)) == expected
+    if isinstance(expected, dt.date) and isinstance(actual, str):
+        return expected.isoformat() == actual
+    return bool(expected == actual)
+
+
+def compare(conn: psycopg.Connection[Any], schema: str, table: Table) -> list[str]:
+    """Differences between the warehouse and the truth for one table (empty when equal)."""
+    actual = fetch(conn, schema, table)
+    problems = []
+    duplicates = [k for k in actual if k and k[0] == "__duplicate__"]
+    problems += [f"{table.name}: duplicate row {k[1:]}" for k in duplicates]
+    missing = [k for k in table.rows if k not in actual]
+    extra = [k for k in actual if k not in table.rows and k not in duplicates]
+    problems += [f"{table.name}: missing row {k}" for k in missing[:20]]
+    problems += [f"{table.name}: unexpected row {k}" for k in extra[:20]]
+    for key, expected in table.rows.items():
+        row = actual.get(key)
+        if row is None:
+            continue
+        for column, value in expected.items():
+            if column in row and not _same(value, row[column]):
+                problems.append(
+                    f"{table.name} {key}: {column} is {row[column]!r}, truth says {value!r}"
+                )
+    return problems
+
+
+def connect(port: int) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        host="127.0.0.1",
+        port=port,
+        user="meltano",
+        password="meltano",  # noqa: S106 - throwaway cluster
+        dbname="warehouse",
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--truth", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--schema", default="meta_ads")
+    parser.add_argument("--accounts", help="comma list of numeric ids (default: active ones)")
+    args = parser.parse_args()
+    truth = Truth(args.truth, [])
+    truth.account_ids = (
+        args.accounts.split(",")
+        if args.accounts
+        else [a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1]
+    )
+    ok = True
+    with connect(args.port) as conn:
+        print(f"{'table':<22}{'warehouse':>10}{'truth':>10}")
+        for table in expected_tables(truth):
+            problems = compare(conn, args.schema, table)
+            actual = len(fetch(conn, args.schema, table))
+            print(
+                f"{table.name:<22}{actual:>10}{len(table.rows):>10}"
+                f"{'' if not problems else '   MISMATCH'}"
+            )
+            for line in problems[:5]:
+                print(f"    {line}")
+            ok = ok and not problems
+    print("All tables match the sandbox's truth." if ok else "Some tables differ from the truth.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

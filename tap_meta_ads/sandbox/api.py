@@ -1,0 +1,257 @@
+"""One Graph API call, independent of HTTP: route, authenticate, fault, charge, execute.
+
+Order (also for each batch item): parse + route + authenticate (errors here are not charged) ->
+the Call -> `faults.pick` -> `limiter.admit` -> execute -> usage headers.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tap_meta_ads.sandbox import errors, ids, node
+from tap_meta_ads.sandbox.auth import TokenStore, token_of
+from tap_meta_ads.sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
+from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
+from tap_meta_ads.sandbox.dataset import Dataset
+from tap_meta_ads.sandbox.edges import EDGES
+from tap_meta_ads.sandbox.errors import GraphError
+from tap_meta_ads.sandbox.faults import FaultInjector
+from tap_meta_ads.sandbox.handlers import Handlers, Target
+from tap_meta_ads.sandbox.insights_rows import InsightsEngine
+from tap_meta_ads.sandbox.jobs import JobTable
+from tap_meta_ads.sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
+from tap_meta_ads.sandbox.ratelimit import RateLimiter
+from tap_meta_ads.sandbox.rng import hex_digest
+
+OLDEST_VERSION = (23, 0)
+_VERSION = re.compile(r"^v(\d+)\.(\d+)$")
+INSIGHT_NODES = (node.AD_ACCOUNT, node.CAMPAIGN, node.AD_SET, node.AD)
+
+
+@dataclass
+class Prepared:
+    """A routed, authenticated call ready to be charged and run."""
+
+    call: Call
+    kind: str
+    run: Callable[[], Reply]
+    version: str
+
+
+class Sandbox:
+    """All server state: dataset, tokens, jobs, limiter, faults and counters."""
+
+    def __init__(self, dataset_config: DatasetConfig, config: ServerConfig) -> None:
+        self.config = config
+        self.dataset = Dataset(dataset_config)
+        self.engine = InsightsEngine(self.dataset)
+        self.tokens = TokenStore(self.dataset.config, config.app_secret)
+        self.jobs = JobTable(
+            self.engine,
+            self.dataset.seed,
+            config.job_seconds,
+            config.job_failure_rate,
+            config.job_skip_rate,
+            config.async_row_limit,
+        )
+        self.limiter = RateLimiter(config.rate_limit)
+        self.faults = FaultInjector(config.faults, self.dataset.seed)
+        self.handlers = Handlers(self)
+        self._lock = threading.Lock()
+        self._counter = 0
+        self.requests: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+
+    # -- bookkeeping --------------------------------------------------------------------------
+    def trace_id(self) -> str:
+        """A fresh x-fb-trace-id / fbtrace_id (deterministic sequence per server)."""
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        return "A" + hex_digest(self.dataset.seed, "trace", n, length=22)
+
+    def count(self, kind: str, reply: Reply | None) -> None:
+        """Count one answered call (by kind) and its error code, if any."""
+        with self._lock:
+            self.requests[kind] += 1
+            if reply is not None and reply.error is not None:
+                err = reply.error
+                label = str(err.code) + (f"/{err.subcode}" if err.subcode is not None else "")
+                self.errors[label] += 1
+
+    # -- routing ------------------------------------------------------------------------------
+    def prepare(self, req: ApiRequest, trace: str) -> Prepared | Reply:
+        """Route and authenticate; an error Reply here is answered without charging."""
+        parts = [p for p in req.path.split("/") if p]
+        version = req.default_version or API_VERSION
+        if parts and _VERSION.match(parts[0]):
+            m = _VERSION.match(parts[0])
+            assert m is not None
+            if (int(m.group(1)), int(m.group(2))) < OLDEST_VERSION:
+                return error_reply(errors.deprecated_version(), trace, parts[0])
+            version = parts.pop(0)
+        if not parts or len(parts) > 2:
+            return error_reply(errors.unknown_path(req.path or "/"), trace, version)
+        node_id, edge = parts[0], (parts[1] if len(parts) > 1 else None)
+        token = token_of(req.params, req.authorization)
+        user_path = node_id == "me"
+        auth_error = self.tokens.authenticate(token, req.params, user_path)
+        if auth_error is not None:
+            return error_reply(auth_error, trace, version)
+        assert token is not None
+        target = self._resolve(node_id, token)
+        if isinstance(target, GraphError):
+            return error_reply(target, trace, version)
+        method = req.method.upper()
+        kind, run, usage = self._plan(req, target, edge, method, token)
+        if isinstance(run, GraphError):
+            return error_reply(run, trace, version)
+        account = target.node.account if target.node is not None else target.job_account
+        call = Call(
+            token=token,
+            account_id=ids.account_number(account) if account is not None else None,
+            usage_type=usage,
+            method=method,
+            path=req.path if req.path.startswith("/") else "/" + req.path,
+            query_key=_query_key(req),
+            in_batch=req.in_batch,
+        )
+        return Prepared(call, kind, run, version)
+
+    def _resolve(self, node_id: str, token: str) -> Target | GraphError:
+        ds = self.dataset
+        if node_id == "me" or node_id == ids.user_id(token):
+            return Target(ds.user(token))
+        if node_id.startswith("60") and len(node_id) == 16 and node_id.isdigit():
+            job = self.jobs.get(node_id)
+            if job is None:
+                return errors.unsupported_get(node_id)
+            if not self.tokens.can_see(token, job.account):
+                return errors.permission_denied()
+            return Target(None, job)
+        found = ds.lookup(node_id)
+        if found is None:
+            return errors.unsupported_get(node_id)
+        if found.account is not None and not self.tokens.can_see(token, found.account):
+            return errors.permission_denied()
+        if found.type == node.BUSINESS:
+            ref = ids.decode(found.id)
+            owned = ds.business_accounts(ref.number) if ref else []
+            if not any(self.tokens.can_see(token, a) for a in owned):
+                return errors.permission_denied()
+        return Target(found)
+
+    def _plan(
+        self, req: ApiRequest, target: Target, edge: str | None, method: str, token: str
+    ) -> tuple[str, Callable[[], Reply] | GraphError, str]:
+        h = self.handlers
+        p = req.params
+        if target.job is not None:
+            job = target.job
+            if edge is None and method == "GET":
+                return "GET report_run", lambda: h.report_run(req, job), ADS_INSIGHTS
+            if edge == "insights" and method == "GET":
+                return "GET report_run/insights", lambda: h.job_rows(req, job), ADS_INSIGHTS
+            return "other", errors.unsupported_method(method, job.id), ADS_INSIGHTS
+        n = target.node
+        assert n is not None
+        usage = _usage(n, edge)
+        if edge is None:
+            if method == "GET":
+                return f"GET node:{n.type}", lambda: h.get_node(req, n, token), usage
+            return "other", errors.unsupported_method(method, n.id), usage
+        if edge == "insights" and n.type in INSIGHT_NODES:
+            if method == "GET":
+                return "GET insights", lambda: h.insights(req, n), ADS_INSIGHTS
+            if method == "POST":
+                return "POST insights", lambda: h.start_job(req, n, token), ADS_INSIGHTS
+            return "other", errors.unsupported_method(method, n.id), ADS_INSIGHTS
+        spec = EDGES.get((n.type, edge))
+        if spec is None:
+            return "other", errors.nonexisting_field(edge, n.type), usage
+        if method != "GET":
+            return "other", errors.unsupported_method(method, n.id), usage
+        return f"GET edge:{n.type}/{edge}", lambda: h.list_edge(req, n, spec, p, token), usage
+
+    # -- serving ------------------------------------------------------------------------------
+    def serve(self, req: ApiRequest) -> Outcome:
+        """Answer one call (HTTP request or batch item), faults and limits included."""
+        trace = self.trace_id()
+        prepared = self.prepare(req, trace)
+        if isinstance(prepared, Reply):
+            self.count("rejected", prepared)
+            return Outcome(prepared)
+        call = prepared.call
+        fault = self.faults.pick(call)
+        throttled = self.limiter.admit(call)
+        if throttled is not None:
+            reply = error_reply(throttled, trace, prepared.version)
+            self._usage(reply, call)
+            self.count(prepared.kind, reply)
+            return Outcome(reply)
+        if fault is not None and fault.kind in ("drop", "html_502", "html_503"):
+            self.count(prepared.kind, None)
+            return Outcome(None, fault.kind)
+        if fault is not None and fault.kind == "expire_token":
+            reply = error_reply(self.tokens.expire(call.token or ""), trace, prepared.version)
+        elif fault is not None and fault.error is not None:
+            reply = error_reply(fault.error, trace, prepared.version)
+        else:
+            reply = self._run(prepared, trace)
+        reply.trace = reply.trace or trace
+        self._usage(reply, call)
+        self.count(prepared.kind, reply)
+        if fault is not None and fault.kind in ("slow", "truncate"):
+            return Outcome(reply, fault.kind, fault.delay)
+        return Outcome(reply)
+
+    def _run(self, prepared: Prepared, trace: str) -> Reply:
+        try:
+            reply = prepared.run()
+        except GraphError as err:
+            reply = error_reply(err, trace)
+        reply.version = prepared.version
+        return reply
+
+    def _usage(self, reply: Reply, call: Call) -> None:
+        account = None
+        if call.account_id is not None:
+            ref = ids.decode("act_" + call.account_id)
+            account = ref.account if ref else None
+        reply.headers.update(self.limiter.usage_headers(call, self.jobs.in_flight(account)))
+
+    def stats(self) -> dict[str, Any]:
+        """Everything `GET /__admin/stats` reports."""
+        with self._lock:
+            requests = dict(sorted(self.requests.items()))
+            errs = dict(sorted(self.errors.items()))
+        return {
+            "epoch": self.dataset.epoch,
+            "requests": requests,
+            "errors": errs,
+            "rate_limits": self.limiter.stats(),
+            "faults": self.faults.stats(),
+            "jobs": self.jobs.stats(),
+        }
+
+
+def _usage(n: node.Node, edge: str | None) -> str:
+    if n.type in (node.USER, node.BUSINESS):
+        return APP
+    if n.type == node.CUSTOM_AUDIENCE or edge == "customaudiences":
+        return CUSTOM_AUDIENCE
+    return ADS_MANAGEMENT
+
+
+def _query_key(req: ApiRequest) -> str:
+    kept = sorted(
+        (k, v) for k, v in req.params.items() if k not in ("access_token", "appsecret_proof")
+    )
+    path = req.path if req.path.startswith("/") else "/" + req.path
+    return f"{path}?{urlencode(kept)}"
