@@ -35,7 +35,7 @@ export MELTANO_DATABASE_URI="sqlite:///$WORK/meltano.db"
 echo "== meltano install"
 "$BIN/meltano" install --clean >/dev/null 2>"$WORK/install.log" || { cat "$WORK/install.log"; exit 1; }
 echo "== meltano run tap-meta-ads target-postgres"
-"$BIN/meltano" run tap-meta-ads target-postgres 2>&1 | tee "$WORK/run.log" | grep -E "Summary per account|^\s+[0-9]+ \||ERROR|FAILED" || true
+"$BIN/meltano" run tap-meta-ads target-postgres 2>&1 | tee "$WORK/run.log" | grep -E "Summary per account| [0-9]+ \| [0-9]+ \| |ERROR|FAILED" || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "meltano run failed; see the log above"; exit 1; }
 
 echo "== Row counts in PostgreSQL (schema meta_ads) next to the sandbox's truth"

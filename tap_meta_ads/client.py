@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -52,6 +53,7 @@ class MetaAdsStream(RESTStream[str | None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._warned_fields: set[str] = set()
+        self._thread_sessions = threading.local()
         self._shrunk_page_size: dict[str, int] = {}
 
     # -- plumbing shared with the tap -------------------------------------------------------
@@ -68,6 +70,14 @@ class MetaAdsStream(RESTStream[str | None]):
     @property
     def timeout(self) -> int:
         return int(float(self.config.get("request_timeout_seconds", 120)))
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """One session per thread: the insights engine calls Graph from worker threads."""
+        session: requests.Session | None = getattr(self._thread_sessions, "session", None)
+        if session is None:
+            session = self._thread_sessions.session = requests.Session()
+        return session
 
     @property
     def http_headers(self) -> dict[str, str]:

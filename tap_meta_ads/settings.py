@@ -21,6 +21,9 @@ SECRET_SETTINGS = ("access_token", "app_secret")
 _ACCOUNT_ID = re.compile(r"^(?:act_)?([0-9]{1,20})$")
 _API_VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
 _OLDEST_SUPPORTED_MAJOR = 23
+#: Meta's current attribution windows, and the ones it stopped returning on 2026-01-12.
+ATTRIBUTION_WINDOWS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev", "dda")
+RETIRED_WINDOWS = ("7d_view", "28d_view")
 
 ACCOUNT_OBJECT = th.ObjectType(
     th.Property(
@@ -112,6 +115,56 @@ CONFIG_SCHEMA = th.PropertiesList(
         secret=True,
         title="App secret",
         description="App secret; when set every request carries `appsecret_proof`.",
+    ),
+    th.Property(
+        "end_date",
+        th.DateType,
+        title="End date",
+        description="Last day of insights to read. Default: today in each account's time zone.",
+    ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType,
+        default=28,
+        title="Lookback days",
+        description="Insights days re-read before the bookmark on every run, because "
+        "Meta restates recent days within its attribution windows (0-90).",
+    ),
+    th.Property(
+        "action_attribution_windows",
+        th.ArrayType(th.StringType),
+        default=["1d_click", "7d_click", "1d_view"],
+        title="Attribution windows",
+        description="Windows reported per action (Meta's current ones: 1d_click, "
+        "7d_click, 28d_click, 1d_view, 1d_ev, dda; 7d_view and 28d_view are retired).",
+    ),
+    th.Property(
+        "conversion_action_types",
+        th.ArrayType(th.StringType),
+        default=["lead", "purchase", "complete_registration"],
+        title="Conversion action types",
+        description="Action types summed into the integer `conversions` column.",
+    ),
+    th.Property(
+        "max_jobs_in_flight",
+        th.IntegerType,
+        default=10,
+        title="Max jobs in flight",
+        description="Async insights report runs running at once across all accounts.",
+    ),
+    th.Property(
+        "job_poll_seconds",
+        th.NumberType,
+        default=5.0,
+        title="Job poll interval",
+        description="First interval between polls of running report runs (grows to 30 s).",
+    ),
+    th.Property(
+        "job_timeout_seconds",
+        th.NumberType,
+        default=3600.0,
+        title="Job timeout",
+        description="A report run not finished after this long is restarted or split.",
     ),
     th.Property(
         "request_timeout_seconds",
@@ -233,19 +286,57 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
         value = config.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
             problems.append(f"{key}: must be greater than 0")
+    lookback = config.get("lookback_days")
+    if isinstance(lookback, int) and not isinstance(lookback, bool) and not 0 <= lookback <= 90:
+        problems.append(f"lookback_days: {lookback} is out of range; use 0 to 90")
+    jobs = config.get("max_jobs_in_flight")
+    if isinstance(jobs, int) and not isinstance(jobs, bool) and not 1 <= jobs <= 100:
+        problems.append(f"max_jobs_in_flight: {jobs} is out of range; use 1 to 100")
+    for window in config.get("action_attribution_windows") or []:
+        if window in RETIRED_WINDOWS:
+            problems.append(
+                f"action_attribution_windows: {window} was retired by Meta on "
+                "2026-01-12 and returns no data; remove it"
+            )
+        elif window not in ATTRIBUTION_WINDOWS:
+            problems.append(
+                f"action_attribution_windows: {str(window)[:30]!r} is not a Meta "
+                f"window; use some of {', '.join(ATTRIBUTION_WINDOWS)}"
+            )
     retries = config.get("max_retries")
     if isinstance(retries, int) and not isinstance(retries, bool) and retries < 1:
         problems.append("max_retries: must be at least 1")
-    start = config.get("start_date")
-    if isinstance(start, str):
-        try:
-            start_day = dt.date.fromisoformat(start[:10])
-        except ValueError:
-            problems.append(f"start_date: {start[:30]!r} is not a date; use YYYY-MM-DD")
-        else:
-            if start_day > (today or dt.datetime.now(dt.UTC).date()):
-                problems.append(f"start_date: {start_day} is in the future; use a past date")
+    days = {}
+    for key in ("start_date", "end_date"):
+        value = config.get(key)
+        if isinstance(value, str):
+            try:
+                days[key] = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                problems.append(f"{key}: {value[:30]!r} is not a date; use YYYY-MM-DD")
+    if "start_date" in days and days["start_date"] > (today or dt.datetime.now(dt.UTC).date()):
+        problems.append(f"start_date: {days['start_date']} is in the future; use a past date")
+    if "start_date" in days and "end_date" in days and days["end_date"] < days["start_date"]:
+        problems.append("end_date: is before start_date; use a later end_date")
     return problems
+
+
+def coerce_numbers(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Numeric settings given as strings (env vars, some orchestrators) become numbers."""
+    result = dict(config)
+    for name, prop in schema.get("properties", {}).items():
+        value = result.get(name)
+        types = prop.get("type", [])
+        if not isinstance(value, str):
+            continue
+        try:
+            if "integer" in types and re.fullmatch(r"-?[0-9]+", value.strip()):
+                result[name] = int(value)
+            elif "number" in types:
+                result[name] = float(value)
+        except ValueError:
+            continue  # left as it is: schema validation names the setting
+    return result
 
 
 def redact(text: str, secrets: list[str]) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 import sys
 import threading
+import typing as t
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,12 +15,15 @@ from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_meta_ads.auth import GraphAuth
-from tap_meta_ads.errors import GraphErrorInfo
+from tap_meta_ads.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.graph_calls import StreamGraphCalls
+from tap_meta_ads.insights_jobs import InsightsJobManager
 from tap_meta_ads.pacing import Pacer, PacerRegistry
 from tap_meta_ads.settings import (
     CONFIG_SCHEMA,
     AccountSetting,
     check_settings,
+    coerce_numbers,
     configured_accounts,
     redact,
     secrets_of,
@@ -26,6 +32,13 @@ from tap_meta_ads.streams.accounts import AdAccountStream
 from tap_meta_ads.streams.ads import AdsStream
 from tap_meta_ads.streams.adsets import AdSetsStream
 from tap_meta_ads.streams.campaigns import CampaignsStream
+from tap_meta_ads.streams.insights import (
+    AccountInsightsStream,
+    AdInsightsStream,
+    AdSetInsightsStream,
+    CampaignInsightsStream,
+    InsightsStream,
+)
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -37,6 +50,10 @@ STREAM_TYPES: tuple[type[Stream], ...] = (
     CampaignsStream,
     AdSetsStream,
     AdsStream,
+    AccountInsightsStream,
+    CampaignInsightsStream,
+    AdSetInsightsStream,
+    AdInsightsStream,
 )
 
 
@@ -73,12 +90,25 @@ class SecretFilter(logging.Filter):
         return True
 
 
+def _setting_first(error: str) -> str:
+    """``'ten' is not of type 'integer' in config['page_size']`` -> ``page_size: ...``."""
+    match = re.search(r"^(.*) in config\['([A-Za-z0-9_]+)'\](.*)$", error)
+    if not match:
+        return error
+    message, name, rest = match.groups()
+    return (
+        f"{name}{rest.replace(chr(39), '')}: {message}; fix it in the config or "
+        f"TAP_META_ADS_{name.upper()}"
+    )
+
+
 class TapMetaAds(Tap):
     """Singer tap for Meta's Marketing API."""
 
     name = "tap-meta-ads"
     package_name = "tap-meta-ads"
-    config_jsonschema = CONFIG_SCHEMA
+    # A copy: the SDK adds its built-in settings to this dict in place.
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._lock = threading.Lock()
@@ -86,6 +116,9 @@ class TapMetaAds(Tap):
         self._stats: dict[str, RunStats] = {}
         self._changed: dict[tuple[str, str], set[str]] = {}
         self._account_ids: list[str] | None = None
+        self._timezones: dict[str, str | None] = {}
+        self._insights: InsightsJobManager | None = None
+        self._planned: set[str] = set()
         self.stop_on_first_error = False
         super().__init__(*args, **kwargs)
         self._secrets = secrets_of(self.config)
@@ -101,11 +134,12 @@ class TapMetaAds(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """JSON Schema checks, then semantic checks, each problem one line without secrets."""
         secrets = secrets_of(self._config)
+        self._config = coerce_numbers(self._config, CONFIG_SCHEMA)
         try:
             errors = super()._validate_config(raise_errors=False)
         except Exception:  # pragma: no cover - the SDK's validator itself failed
             errors = []
-        errors = [redact(error, secrets) for error in errors]
+        errors = [_setting_first(redact(error, secrets)) for error in errors]
         if not errors:
             errors = check_settings(self._config)
         if errors and raise_errors:
@@ -178,6 +212,80 @@ class TapMetaAds(Tap):
         with self._lock:
             return {k: list(v) for k, v in self._failures.items()}
 
+    # -- insights ----------------------------------------------------------------------------
+
+    def note_account(self, account_id: str, timezone_name: str | None) -> None:
+        with self._lock:
+            self._timezones[account_id] = timezone_name
+
+    def _timezone_of(self, anchor: AdAccountStream, account_id: str) -> str | None:
+        with self._lock:
+            if account_id in self._timezones:
+                return self._timezones[account_id]
+        row = anchor.request_json(
+            f"/act_{account_id}", {"fields": "timezone_name"}, {"account_id": account_id}
+        )
+        timezone_name = row.get("timezone_name") if isinstance(row, dict) else None
+        self.note_account(account_id, timezone_name)
+        return timezone_name
+
+    def insights_manager(self) -> InsightsJobManager:
+        """The run's report-run engine, with every account's windows already submitted.
+
+        All selected insights streams of all accounts are planned at once, so report runs of
+        every account run concurrently while the streams read one account after the other.
+        """
+        with self._lock:
+            if self._insights is not None:
+                return self._insights
+        anchor = t.cast("AdAccountStream", self.streams["ad_account"])
+        manager = InsightsJobManager(
+            StreamGraphCalls(anchor),
+            max_in_flight=int(self.config.get("max_jobs_in_flight", 10)),
+            poll_interval=float(self.config.get("job_poll_seconds", 5.0)),
+            max_poll_interval=max(30.0, float(self.config.get("job_poll_seconds", 5.0))),
+            job_timeout=float(self.config.get("job_timeout_seconds", 3600.0)),
+            logger=self.logger,
+        )
+        streams = [s for s in self.streams.values() if isinstance(s, InsightsStream) and s.selected]
+        for account_id in self.account_ids(anchor):
+            if self.account_failed(account_id):
+                continue
+            try:
+                timezone_name = self._timezone_of(anchor, account_id)
+            except GraphFatalError as exc:
+                self.record_failure(account_id, "insights", exc.line, exc.info)
+                self.logger.error("%s", exc.line)
+                continue
+            for stream in streams:
+                query = stream.plan(account_id, timezone_name)
+                if query is not None:
+                    group = f"{stream.name}/{account_id}"
+                    manager.submit(group, query, tuple(stream.primary_keys or ()))
+                    self._planned.add(group)
+        manager.start()
+        with self._lock:
+            self._insights = manager
+        return manager
+
+    def insights_planned(self, group: str) -> bool:
+        return group in self._planned
+
+    def _close_insights(self) -> None:
+        if self._insights is not None:
+            stats = self._insights.stats()
+            self._insights.close()
+            self.logger.info(
+                "Insights report runs: %s started, %s completed, %s restarted, %s failed, "
+                "splits %s, max %s in flight",
+                stats.get("jobs_started"),
+                stats.get("completed"),
+                stats.get("restarted"),
+                stats.get("failed"),
+                stats.get("splits"),
+                stats.get("max_in_flight"),
+            )
+
     # -- discovery and sync ------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
@@ -186,7 +294,10 @@ class TapMetaAds(Tap):
     # The SDK marks sync_all final for typing; this only adds the summary and exit status.
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync every stream; then list failed accounts and exit non-zero if there were any."""
-        super().sync_all()
+        try:
+            super().sync_all()
+        finally:
+            self._close_insights()
         self._log_summary()
         failures = self.failures
         if failures:

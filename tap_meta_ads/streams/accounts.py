@@ -77,6 +77,7 @@ class AdAccountStream(MetaAdsStream):
         return super().post_process(row, context)
 
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        self.tap.note_account(record["account_id"], record.get("timezone_name"))
         return {
             "account_id": record["account_id"],
             "currency": record.get("currency"),

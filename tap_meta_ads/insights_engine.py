@@ -1,0 +1,473 @@
+"""The coordinator: admits, polls, restarts and splits report runs of every account.
+
+It runs on one thread and owns every query's state, so none of it needs a lock. Each loop
+turn it handles finished worker tasks, starts queries under the in-flight cap and the insights
+throttle (round-robin over accounts), polls due runs in one batch per account, and then waits:
+for worker results while any are out, otherwise through the injected ``sleep`` until the next
+poll. Polls back off x1.5 per unfinished answer up to ``max_poll_interval``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from tap_meta_ads.errors import (
+    Action,
+    GraphErrorInfo,
+    GraphFatalError,
+    TooMuchDataError,
+    classify,
+)
+from tap_meta_ads.insights_plan import (
+    EntityLister,
+    ReportQuery,
+    split_dates,
+    split_entities,
+    split_fields,
+    too_large_error,
+)
+from tap_meta_ads.insights_runs import (
+    BACKOFF,
+    SYNC_TIMEOUT_SUBCODES,
+    TOO_LARGE_SUBCODES,
+    AccountTasks,
+    CountingCalls,
+    EngineSettings,
+    Part,
+    ThrottleGate,
+    answer_error,
+    codes,
+    create_run,
+    is_permanent,
+    job_error,
+    percent,
+    poll_runs,
+    read_rows,
+    safe,
+)
+from tap_meta_ads.insights_spool import Ledger, Spool, row_key
+
+#: A cheap insights read whose only purpose is a fresh X-FB-Ads-Insights-Throttle header.
+REFRESH_PARAMS = {"fields": "account_id", "date_preset": "today"}
+#: Polls answering 100/33 tolerated per run: Meta races creating a run against reading it.
+MAX_UNSUPPORTED_POLLS = 5
+#: Transient poll errors tolerated per run before its group fails.
+MAX_POLL_ERRORS = 10
+
+
+class Coordinator:
+    """Job state machine for all accounts; ``run`` is the coordinator thread's body."""
+
+    def __init__(
+        self,
+        calls: CountingCalls,
+        ledger: Ledger,
+        spool: Spool,
+        tasks: AccountTasks,
+        settings: EngineSettings,
+        logger: logging.Logger,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._calls = calls
+        self._ledger = ledger
+        self._spool = spool
+        self._tasks = tasks
+        self._set = settings
+        self._logger = logger
+        self._clock = clock
+        self._sleep = sleep
+        self._lister = EntityLister(calls)
+        self._inbox: list[Part] = []  # under the ledger's lock: filled by callers
+        self._pending: dict[str, deque[Part]] = {}
+        self._running: dict[str, Part] = {}
+        self._gate = ThrottleGate(calls, settings, logger, ledger)
+        self._in_flight = 0
+        self.stopping = False
+
+    def add(self, parts: list[Part]) -> None:
+        """Queue parts from any thread."""
+        with self._ledger.cond:
+            self._inbox.extend(parts)
+        self._tasks.wake()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self._tasks.wake()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping:
+                with self._ledger.cond:
+                    inbox, self._inbox = self._inbox, []
+                for part in inbox:
+                    self._requeue(part)
+                self._tasks.drain()
+                now = self._clock()
+                self._admit(now)
+                self._poll(now)
+                self._refresh(now)
+                self._wait()
+        except Exception as exc:
+            self._logger.exception("insights job manager: internal error")
+            self._ledger.stop(exc)
+
+    def _wait(self) -> None:
+        now = self._clock()
+        times = [p.next_poll for p in self._running.values() if not p.polling]
+        refresh = self._gate.next_refresh(self._pending)
+        due = min([*times, refresh] if refresh is not None else times, default=None)
+        if self._tasks.outstanding:
+            self._tasks.next_message(None if due is None else max(0.0, due - now))
+        elif due is None:
+            self._tasks.next_message(None)  # idle until a submission or close
+        elif due > now:
+            self._sleep(due - now)
+
+    def _dispatch(
+        self, part: Part, work: Callable[..., Any], done: Callable[..., None], *args: Any
+    ) -> None:
+        self._tasks.submit(
+            part.account, functools.partial(work, *args), functools.partial(done, part)
+        )
+
+    # -- admission ----------------------------------------------------------------------------
+
+    def _requeue(self, part: Part, *, front: bool = False) -> None:
+        parts = self._pending.setdefault(part.account, deque())
+        if front:
+            parts.appendleft(part)
+        else:
+            parts.append(part)
+
+    def _admit(self, now: float) -> None:
+        """Start queries round-robin over accounts, under the cap and the insights throttle."""
+        held: dict[str, bool] = {}
+        launched = True
+        while launched:
+            launched = False
+            for account in list(self._pending):
+                if self._in_flight >= self._set.max_in_flight:
+                    return
+                parts = self._pending[account]
+                while parts and self._ledger.is_failed(parts[0].group):
+                    self._ledger.close_part(parts.popleft().group, [])
+                if not parts:
+                    del self._pending[account]
+                    continue
+                if account not in held:
+                    held[account] = self._gate.held(account, now)
+                if held[account]:
+                    continue
+                part = parts.popleft()
+                del self._pending[account]  # re-inserted last: round-robin across accounts
+                if parts:
+                    self._pending[account] = parts
+                self._launch(part)
+                launched = True
+
+    def _refresh(self, now: float) -> None:
+        for account in self._gate.due_refreshes(now, self._pending):
+            self._tasks.submit(
+                account,
+                functools.partial(
+                    self._calls.get, account, f"/act_{account}/insights", dict(REFRESH_PARAMS)
+                ),
+                functools.partial(self._on_refreshed, account),
+            )
+
+    def _on_refreshed(self, account: str, _result: Any, exc: Exception | None) -> None:
+        self._gate.refreshed(account, self._clock())
+        if isinstance(exc, GraphFatalError) and not isinstance(exc, TooMuchDataError):
+            for part in self._pending.pop(account, deque()):
+                self._fail(part, exc)
+
+    def _launch(self, part: Part) -> None:
+        self._in_flight += 1
+        part.holds_slot = True
+        self._ledger.peak("max_in_flight", self._in_flight)
+        if 0 < part.query.days() <= self._set.sync_max_days and part.sync_ok:
+            params = {**part.query.graph_params(), "limit": str(self._set.page_size)}
+            self._dispatch(
+                part, self._read, self._on_sync_read, part, f"/act_{part.account}/insights", params
+            )
+        else:
+            self._dispatch(part, create_run, self._on_created, self._calls, part.query)
+
+    def _release(self, part: Part) -> None:
+        if part.holds_slot:
+            part.holds_slot = False
+            self._in_flight -= 1
+
+    def _read(self, part: Part, path: str, params: dict[str, str]) -> Any:
+        return read_rows(
+            self._calls,
+            self._spool,
+            part.account,
+            path,
+            params,
+            row_key(part.key),
+            self._set.run_rows,
+        )
+
+    # -- report runs --------------------------------------------------------------------------
+
+    def _on_sync_read(self, part: Part, result: Any, exc: Exception | None) -> None:
+        self._release(part)
+        if exc is None:
+            self._ledger.count(sync_reads=1, rows=result[1])
+            self._ledger.close_part(part.group, result[0])
+            return
+        info = exc.info if isinstance(exc, GraphFatalError) else None
+        if (
+            isinstance(exc, GraphFatalError)
+            and not isinstance(exc, TooMuchDataError)
+            and (info is None or info.subcode not in SYNC_TIMEOUT_SUBCODES)
+        ):
+            self._fail(part, exc)
+            return
+        self._logger.info(
+            "%s: synchronous read of %s failed%s; using a report run instead",
+            part.group,
+            part.query.describe(),
+            codes(info) or f" ({safe(exc)})",
+        )
+        part.sync_ok = False
+        self._requeue(part, front=True)
+
+    def _on_created(self, part: Part, run_id: Any, exc: Exception | None) -> None:
+        if exc is not None:
+            self._release(part)
+            self._on_error(part, exc, "creating the report run")
+            return
+        now = self._clock()
+        part.run_id, part.created_at = str(run_id), now
+        part.interval, part.next_poll = self._set.poll_interval, now + self._set.poll_interval
+        part.unsupported = part.poll_errors = 0
+        self._running[part.run_id] = part
+        self._ledger.count(jobs_started=1)
+
+    def _poll(self, now: float) -> None:
+        """Poll every due run, with runs of the same account due soon in the same batch."""
+        for part in list(self._running.values()):
+            if not part.polling and self._ledger.is_failed(part.group):
+                self._unrun(part)
+                self._ledger.close_part(part.group, [])
+        due = {p.account for p in self._running.values() if not p.polling and p.next_poll <= now}
+        horizon = now + self._set.poll_interval / 2
+        batches: dict[str, list[Part]] = defaultdict(list)
+        for part in self._running.values():
+            if part.account in due and not part.polling and part.next_poll <= horizon:
+                part.polling = True
+                batches[part.account].append(part)
+        for account, parts in batches.items():
+            self._tasks.submit(
+                account,
+                functools.partial(poll_runs, self._calls, account, [str(p.run_id) for p in parts]),
+                functools.partial(self._on_polled, parts),
+            )
+
+    def _on_polled(self, parts: list[Part], answers: Any, exc: Exception | None) -> None:
+        now = self._clock()
+        for index, part in enumerate(parts):
+            part.polling = False
+            if part.run_id not in self._running:
+                continue
+            if self._ledger.is_failed(part.group):
+                self._unrun(part)
+                self._ledger.close_part(part.group, [])
+            elif exc is not None:
+                self._on_poll_error(part, exc, None, now)
+            elif answers[index] is None:  # Meta did not finish this item: ask next time
+                self._schedule(part, now, grow=False)
+            else:
+                self._on_answer(part, answers[index], now)
+
+    def _on_answer(self, part: Part, answer: dict[str, Any], now: float) -> None:
+        body = answer.get("body")
+        code = answer.get("code")
+        status = code if isinstance(code, int) and not isinstance(code, bool) else 200
+        info = answer_error(status, body)
+        if info is not None or not isinstance(body, dict):
+            self._on_poll_error(part, None, info, now)
+            return
+        part.poll_errors = 0
+        state = str(body.get("async_status") or "")
+        if state == "Job Completed" and percent(body.get("async_percent_completion")) >= 100:
+            self._unrun(part, release=False)  # the slot is held until the rows are read
+            self._dispatch(
+                part,
+                self._read,
+                self._on_read,
+                part,
+                f"/{part.run_id}/insights",
+                {"limit": str(self._set.page_size)},
+            )
+        elif state in ("Job Failed", "Job Skipped"):
+            self._unrun(part)
+            self._ledger.count(**{"failed" if state == "Job Failed" else "skipped": 1})
+            self._run_failed(part, f"ended {state}", job_error(body))
+        elif now - part.created_at >= self._set.job_timeout:
+            self._unrun(part)
+            self._ledger.count(timed_out=1)
+            self._run_failed(part, f"was not finished after {self._set.job_timeout:.0f}s", None)
+        else:
+            self._schedule(part, now, grow=True)
+
+    def _on_poll_error(
+        self, part: Part, exc: Exception | None, info: GraphErrorInfo | None, now: float
+    ) -> None:
+        unsupported = info is not None and info.code == 100 and info.subcode == 33
+        if unsupported and part.unsupported < MAX_UNSUPPORTED_POLLS:
+            part.unsupported += 1
+            self._schedule(part, now, grow=False)
+            return
+        if exc is not None:
+            transient = not isinstance(exc, GraphFatalError)
+        else:
+            transient = not unsupported and (info is None or classify(info) is not Action.FATAL)
+        if transient and part.poll_errors < MAX_POLL_ERRORS:
+            part.poll_errors += 1
+            self._schedule(part, now, grow=True)
+            return
+        self._unrun(part)
+        self._fail(
+            part,
+            exc
+            or GraphFatalError(
+                info or GraphErrorInfo(http_status=0, message="no report run status"),
+                part.account,
+                f"polling insights report run {part.run_id} of {part.group}",
+            ),
+        )
+
+    def _schedule(self, part: Part, now: float, *, grow: bool) -> None:
+        if grow:
+            part.interval = min(part.interval * BACKOFF, self._set.max_poll_interval)
+        deadline = part.created_at + self._set.job_timeout
+        part.next_poll = min(now + part.interval, max(now, deadline))
+
+    def _unrun(self, part: Part, *, release: bool = True) -> None:
+        if part.run_id is not None:
+            self._running.pop(part.run_id, None)
+        if release:
+            self._release(part)
+
+    def _on_read(self, part: Part, result: Any, exc: Exception | None) -> None:
+        self._release(part)
+        if exc is not None:
+            self._on_error(part, exc, "reading the report run's rows")
+            return
+        self._ledger.count(completed=1, rows=result[1])
+        self._ledger.close_part(part.group, result[0])
+
+    def _on_error(self, part: Part, exc: Exception, doing: str) -> None:
+        if isinstance(exc, TooMuchDataError):
+            self._split(part, exc.info, f"{doing} hit Meta's data-per-call limit")
+        else:
+            self._fail(part, exc)
+
+    def _run_failed(self, part: Part, what: str, info: GraphErrorInfo | None) -> None:
+        """Restart a failed, skipped or timed-out run once; split it when it fails again."""
+        if info is not None and info.subcode in TOO_LARGE_SUBCODES:
+            self._split(part, info, f"report run {part.run_id} {what}: report too large")
+        elif info is not None and is_permanent(info):
+            self._fail(part, GraphFatalError(info, part.account, f"insights report {part.group}"))
+        elif part.failures == 0:
+            part.failures = 1
+            self._ledger.count(restarted=1)
+            self._logger.info(
+                "%s: report run %s (%s) %s%s; restarting it once",
+                part.group,
+                part.run_id,
+                part.query.describe(),
+                what,
+                codes(info),
+            )
+            part.run_id = None
+            self._requeue(part, front=True)
+        else:
+            self._split(part, info, f"report run {part.run_id} {what} again")
+
+    # -- splitting ----------------------------------------------------------------------------
+
+    def _split(self, part: Part, info: GraphErrorInfo | None, reason: str) -> None:
+        """Halve by date; at one bucket by object (campaigns, ad sets, ads); then by field."""
+        halves = split_dates(part.query)
+        if halves is not None:
+            self._replace(part, halves, "date", info, reason)
+        elif part.query.level != "account" and not part.remainder:
+            self._tasks.submit(
+                part.account,
+                functools.partial(self._lister.split_plan, part.query),
+                functools.partial(self._on_split_plan, part, info=info, reason=reason),
+            )
+        else:
+            self._split_fields(part, info, reason)
+
+    def _on_split_plan(
+        self,
+        part: Part,
+        plan: Any,
+        exc: Exception | None,
+        *,
+        info: GraphErrorInfo | None,
+        reason: str,
+    ) -> None:
+        if exc is not None:
+            self._fail(part, exc)
+        elif plan is None:
+            self._split_fields(part, info, reason)
+        else:
+            halves, rest = split_entities(part.query, plan)
+            self._replace(part, halves, "entity", info, reason, rest)
+
+    def _split_fields(self, part: Part, info: GraphErrorInfo | None, reason: str) -> None:
+        halves = split_fields(part.query, part.key)
+        if halves is not None:
+            self._replace(part, halves, "fields", info, reason)
+        else:
+            self._fail(part, too_large_error(part.group, part.query, part.key, info, reason))
+
+    def _replace(
+        self,
+        part: Part,
+        queries: tuple[ReportQuery, ...],
+        kind: str,
+        info: GraphErrorInfo | None,
+        reason: str,
+        rest: ReportQuery | None = None,
+    ) -> None:
+        """Replace a part by disjoint parts (children never take the sync shortcut)."""
+        if self._ledger.is_failed(part.group):
+            self._ledger.close_part(part.group, [])
+            return
+        children = [
+            Part(part.group, q, part.key, sync_ok=False, remainder=part.remainder) for q in queries
+        ]
+        if rest is not None:
+            children.append(Part(part.group, rest, part.key, sync_ok=False, remainder=True))
+        self._logger.info(
+            "%s: %s%s; split %s by %s into %s",
+            part.group,
+            reason,
+            codes(info),
+            part.query.describe(),
+            kind,
+            " and ".join(c.query.describe() for c in children),
+        )
+        self._ledger.count_split(kind)
+        self._ledger.open_parts(part.group, part.key, len(children))
+        for child in reversed(children):
+            self._requeue(child, front=True)
+        self._ledger.close_part(part.group, [])
+
+    def _fail(self, part: Part, exc: Exception) -> None:
+        """Fail the part's group only; the other groups go on."""
+        if self._ledger.fail(part.group, exc):
+            self._logger.warning("%s: failed: %s", part.group, safe(exc))
+        self._ledger.close_part(part.group, [])

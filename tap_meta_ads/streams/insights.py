@@ -1,0 +1,311 @@
+"""Daily insights at account, campaign, ad set and ad level.
+
+Rows come from the insights job manager (async report runs for every account at once, see
+``insights_jobs``); a stream only plans its windows, reads its account's finished rows in
+date order and shapes them. State is per account: the bookmark is the last day emitted and
+each run re-reads ``lookback_days`` before it, because Meta restates recent days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from singer_sdk import typing as th
+from singer_sdk.helpers.types import Context
+
+from tap_meta_ads import schema_parts as sp
+from tap_meta_ads.insights_jobs import ReportQuery
+from tap_meta_ads.streams.ads import AdsStream
+from tap_meta_ads.streams.adsets import AdSetsStream
+from tap_meta_ads.streams.campaigns import CampaignsStream
+from tap_meta_ads.streams.mirror import AccountScopedStream
+from tap_meta_ads.timezones import today_in
+
+#: Meta keeps 37 months of insights (error 3018 before that).
+HISTORY_MONTHS = 37
+#: Every effective_status per level, so deleted and archived objects' spend is listed.
+ALL_STATUSES = {
+    "campaign": CampaignsStream.all_statuses,
+    "adset": AdSetsStream.all_statuses,
+    "ad": AdsStream.all_statuses,
+}
+DEFAULT_CONVERSION_TYPES = ("lead", "purchase", "complete_registration")
+VIDEO_FIELDS = {
+    "video_p25_watched": "video_p25_watched_actions",
+    "video_p50_watched": "video_p50_watched_actions",
+    "video_p75_watched": "video_p75_watched_actions",
+    "video_p100_watched": "video_p100_watched_actions",
+    "video_plays": "video_play_actions",
+}
+ACTION_LISTS = ("actions", "action_values", "cost_per_action_type")
+LEVEL_IDS = {
+    "account": ("account_id", "account_name"),
+    "campaign": ("campaign_id", "campaign_name"),
+    "adset": ("adset_id", "adset_name"),
+    "ad": ("ad_id", "ad_name"),
+}
+LEVELS = ("account", "campaign", "adset", "ad")
+
+ACTION_STAT = th.ObjectType(
+    th.Property("action_type", th.StringType),
+    th.Property("value", th.NumberType),
+    additional_properties=True,
+)
+
+
+def insights_schema(level: str) -> dict[str, Any]:
+    """Schema of a daily insights stream at ``level``: ids and names up the hierarchy."""
+    ids: list[th.Property[Any]] = []
+    for upper in LEVELS[: LEVELS.index(level) + 1]:
+        id_name, label = LEVEL_IDS[upper]
+        ids += [sp.text(id_name), sp.text(label)]
+    return th.PropertiesList(
+        *ids,
+        sp.text("account_currency"),
+        th.Property(
+            "date_start",
+            th.DateType,
+            required=True,
+            description="Day, in the ad account's time zone.",
+        ),
+        th.Property("date_stop", th.DateType),
+        sp.text("objective"),
+        sp.text("optimization_goal"),
+        sp.text("buying_type"),
+        sp.text("attribution_setting"),
+        sp.integer("impressions"),
+        sp.integer("clicks"),
+        sp.integer("unique_clicks"),
+        sp.integer("inline_link_clicks"),
+        sp.integer("reach"),
+        sp.decimal("spend", "Major units of account_currency (Meta sends insights money so)."),
+        sp.decimal("ctr"),
+        sp.decimal("cpc"),
+        sp.decimal("cpm"),
+        sp.decimal("cpp"),
+        sp.decimal("frequency"),
+        sp.integer("conversions", "Sum of `actions` of the types in `conversion_action_types`."),
+        *(sp.integer(name, f"Sum of `{source}`.") for name, source in VIDEO_FIELDS.items()),
+        *(
+            th.Property(
+                name,
+                th.ArrayType(ACTION_STAT),
+                description="Meta's action stats with numeric values, one entry per action "
+                "type with a key per attribution window.",
+            )
+            for name in ACTION_LISTS
+        ),
+    ).to_dict()
+
+
+def report_signature(parts: dict[str, Any]) -> str:
+    """A short fingerprint of what a report asks for, kept in state to detect changes."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _sum_actions(stats: Any, types: tuple[str, ...] | None = None) -> int | None:
+    if not isinstance(stats, list):
+        return None
+    total = Decimal(0)
+    for stat in stats:
+        if isinstance(stat, dict) and (types is None or stat.get("action_type") in types):
+            total += _number(stat.get("value")) or 0
+    return int(total)
+
+
+def numeric_action_stats(stats: Any) -> Any:
+    """``[{"action_type": "lead", "value": "5", "7d_click": "4"}]`` with numbers as numbers."""
+    if not isinstance(stats, list):
+        return stats
+    result = []
+    for stat in stats:
+        if not isinstance(stat, dict):
+            continue
+        converted = {}
+        for key, value in stat.items():
+            is_label = key == "action_type" or key.startswith("action_")
+            number = None if is_label else _number(value)
+            converted[key] = number if number is not None else value
+        result.append(converted)
+    return result
+
+
+class InsightsStream(AccountScopedStream):
+    """Daily insights of one level, per account, from async report runs."""
+
+    level: ClassVar[str] = "account"
+    replication_key = "date_start"
+    is_sorted = True
+    #: Computed by the tap from Graph lists; never requested under these names.
+    local_properties: ClassVar[frozenset[str]] = frozenset({"conversions", *VIDEO_FIELDS})
+
+    def graph_fields(self) -> list[str]:
+        fields = [
+            name for name in super().graph_fields() if name not in ("date_start", "date_stop")
+        ]
+        if self.mask[("properties", "conversions")] and "actions" not in fields:
+            fields.append("actions")
+        for name, source in VIDEO_FIELDS.items():
+            if self.mask[("properties", name)]:
+                fields.append(source)
+        return fields
+
+    def query_params(self) -> dict[str, str]:
+        # Meta lists rows of deleted and archived objects only when the status filter of the
+        # level names them, and counts deleted ads' spend only when ad.effective_status does.
+        filtering = [
+            {
+                "field": f"{entity}.effective_status",
+                "operator": "IN",
+                "value": list(ALL_STATUSES[entity]),
+            }
+            for entity in ("campaign", "adset")
+            if entity == self.level
+        ]
+        filtering.append(
+            {"field": "ad.effective_status", "operator": "IN", "value": list(ALL_STATUSES["ad"])}
+        )
+        return {
+            "time_increment": "1",
+            "action_attribution_windows": json.dumps(
+                list(
+                    self.config.get("action_attribution_windows")
+                    or ["1d_click", "7d_click", "1d_view"]
+                )
+            ),
+            "filtering": json.dumps(filtering, separators=(",", ":")),
+        }
+
+    def signature(self) -> str:
+        return report_signature(
+            {
+                "level": self.level,
+                "fields": sorted(self.graph_fields()),
+                "params": self.query_params(),
+            }
+        )
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def window(self, account_id: str, timezone_name: str | None) -> tuple[dt.date, dt.date]:
+        """Days to read for one account: lookback before the bookmark, up to today there."""
+        today = today_in(timezone_name)
+        end = today
+        if self.config.get("end_date"):
+            end = min(end, dt.date.fromisoformat(str(self.config["end_date"])[:10]))
+        state = self.get_context_state({"account_id": account_id})
+        bookmark = state.get("replication_key_value")
+        if bookmark and state.get("report_signature") not in (None, self.signature()):
+            self.logger.warning(
+                "%s: account %s: saved state was made with other report settings; reading "
+                "again from start_date (run with --full-refresh to silence this)",
+                self.name,
+                account_id,
+            )
+            bookmark = None
+        if bookmark:
+            lookback = int(self.config.get("lookback_days", 28))
+            start = dt.date.fromisoformat(str(bookmark)[:10]) - dt.timedelta(days=lookback)
+            if self.config.get("start_date"):
+                start = max(start, dt.date.fromisoformat(str(self.config["start_date"])[:10]))
+        elif self.config.get("start_date"):
+            start = dt.date.fromisoformat(str(self.config["start_date"])[:10])
+        else:
+            start = today - dt.timedelta(days=30)
+        oldest = _months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
+        return max(start, oldest), end
+
+    def plan(self, account_id: str, timezone_name: str | None) -> ReportQuery | None:
+        since, until = self.window(account_id, timezone_name)
+        if since > until:
+            return None
+        return ReportQuery(
+            account_id=account_id,
+            level=self.level,
+            since=since,
+            until=until,
+            fields=tuple(self.graph_fields()),
+            params=tuple(sorted(self.query_params().items())),
+        )
+
+    # -- records -----------------------------------------------------------------------------
+
+    def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        account = self.account_id_of(context) or ""
+        manager = self.tap.insights_manager()
+        group = f"{self.name}/{account}"
+        if not self.tap.insights_planned(group):
+            return
+        yield from manager.results(group)
+        self.get_context_state(context)["report_signature"] = self.signature()
+
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        types = tuple(self.config.get("conversion_action_types") or DEFAULT_CONVERSION_TYPES)
+        row["conversions"] = _sum_actions(row.get("actions"), types)
+        for name, source in VIDEO_FIELDS.items():
+            row[name] = _sum_actions(row.get(source))
+        for name in ACTION_LISTS:
+            if name in row:
+                row[name] = numeric_action_stats(row[name])
+        row.setdefault("account_id", self.account_id_of(context))
+        return super().post_process(row, context)
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, min(day.day, 28))
+
+
+class AccountInsightsStream(InsightsStream):
+    """``/act_<id>/insights?level=account``: one row per account per day."""
+
+    name = "account_insights"
+    level = "account"
+    what = "reading account insights"
+    primary_keys = ("account_id", "date_start")
+    schema = insights_schema("account")
+
+
+class CampaignInsightsStream(InsightsStream):
+    """``/act_<id>/insights?level=campaign``: one row per campaign per day."""
+
+    name = "campaign_insights"
+    level = "campaign"
+    what = "reading campaign insights"
+    primary_keys = ("account_id", "campaign_id", "date_start")
+    schema = insights_schema("campaign")
+
+
+class AdSetInsightsStream(InsightsStream):
+    """``/act_<id>/insights?level=adset``: one row per ad set per day."""
+
+    name = "adset_insights"
+    level = "adset"
+    what = "reading ad set insights"
+    primary_keys = ("account_id", "adset_id", "date_start")
+    schema = insights_schema("adset")
+
+
+class AdInsightsStream(InsightsStream):
+    """``/act_<id>/insights?level=ad``: one row per ad per day (deleted ads included)."""
+
+    name = "ad_insights"
+    level = "ad"
+    what = "reading ad insights"
+    primary_keys = ("account_id", "ad_id", "date_start")
+    schema = insights_schema("ad")

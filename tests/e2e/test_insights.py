@@ -1,0 +1,71 @@
+"""Daily insights through Meltano into PostgreSQL equal the sandbox's truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.support import sandbox, warehouse_check
+
+pytestmark = pytest.mark.e2e
+
+END = dt.date.today() - dt.timedelta(days=1)
+DAYS = 12
+START = END - dt.timedelta(days=DAYS - 1)
+DATASET = ["--seed", "21", "--accounts", "3", "--campaigns", "3", "--adsets", "2", "--ads", "2",
+           "--days", str(DAYS), "--end-date", END.isoformat(), "--restate-days", "3"]
+FAST = {"start_date": START.isoformat(), "job_poll_seconds": "0.2",
+        "requests_per_second": "20"}
+INSIGHTS = ["account_insights", "campaign_insights", "adset_insights", "ad_insights"]
+
+
+def _truth(api, advance: int = 0) -> warehouse_check.Truth:
+    truth = warehouse_check.Truth(api.truth(advance), [], insights_since=START)
+    truth.account_ids = [a["account_id"] for a in truth.load("adaccounts")
+                         if a.get("account_status") == 1]
+    return truth
+
+
+def test_insights_match_truth_and_follow_restatement(warehouse):
+    with sandbox(DATASET, ["--job-seconds", "1.5"]) as api:
+        first = warehouse.run(api.base_url, **FAST)
+        assert first.returncode == 0, first.stderr[-4000:]
+        truth = _truth(api)
+        assert warehouse.compare(truth) == []
+        # deleted and archived ads' spend is there, so account totals match Ads Manager
+        deleted = warehouse.query(
+            "SELECT count(*), sum(i.spend) FROM {schema}.ad_insights i JOIN {schema}.ads a "
+            "ON a.id = i.ad_id WHERE a.effective_status IN ('DELETED', 'ARCHIVED')")
+        assert deleted[0][0] > 0
+        assert deleted[0][1] > 0
+        totals = warehouse.query(
+            "SELECT a.account_id, a.date_start, a.spend, sum(i.spend) FROM "
+            "{schema}.account_insights a JOIN {schema}.ad_insights i ON i.account_id = "
+            "a.account_id AND i.date_start = a.date_start GROUP BY 1, 2, 3")
+        assert totals
+        assert all(row[2] == row[3] for row in totals)
+        assert api.admin("stats")["jobs"]["created"] > 0
+
+        api.admin("advance", method="POST")
+        second = warehouse.run(api.base_url, **FAST)
+        assert second.returncode == 0, second.stderr[-4000:]
+        restated = _truth(api, 1)
+        assert warehouse.compare(restated) == []
+        before = {(r["ad_id"], r["date_start"]): r["spend"] for r in truth.load("insights_ad")}
+        after = {(r["ad_id"], r["date_start"]): r["spend"] for r in restated.load("insights_ad")}
+        assert any(before.get(k) != v for k, v in after.items()), "advance restated nothing"
+
+
+def test_failed_jobs_and_oversized_reports_are_split_without_loss(warehouse):
+    behaviour = ["--job-seconds", "0.5", "--job-failure-rate", "0.3", "--job-skip-rate", "0.1",
+                 "--async-row-limit", "40"]
+    with sandbox(DATASET, behaviour) as api:
+        result = warehouse.run(api.base_url, select_filter='["ad_account","*_insights"]',
+                               **FAST)
+        assert result.returncode == 0, result.stderr[-4000:]
+        assert warehouse.compare(_truth(api), INSIGHTS) == []
+        jobs = api.admin("stats")["jobs"]
+        assert jobs["failed"] > 0
+        assert jobs["skipped"] > 0
+        assert "split" in result.stderr.lower()

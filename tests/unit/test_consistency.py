@@ -1,0 +1,54 @@
+"""README, meltano.yml, --about and Meta's field catalogue agree with the code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tap_meta_ads.settings import CONFIG_SCHEMA
+from tap_meta_ads.tap import TapMetaAds
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = json.loads((ROOT / "tap_meta_ads/sandbox/graph_fields_v25.json").read_text())
+NODE_TYPES = {"ad_account": "AdAccount", "campaigns": "Campaign", "adsets": "AdSet", "ads": "Ad"}
+
+
+def test_readme_settings_table_is_current():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts/readme_settings.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def test_meltano_yml_declares_every_setting_with_kind_description_and_secrets():
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    extractor = project["plugins"]["extractors"][0]
+    declared = {s["name"]: s for s in extractor["settings"]}
+    properties = CONFIG_SCHEMA["properties"]
+    assert set(declared) == set(properties)
+    for name, prop in properties.items():
+        assert declared[name].get("description"), name
+        assert declared[name].get("kind"), name
+        if prop.get("secret") or name == "accounts":
+            assert declared[name].get("sensitive") is True, name
+        if "default" in prop:
+            assert declared[name].get("value") == prop["default"], name
+
+
+def test_no_setting_is_secret_in_one_place_only():
+    secrets = {n for n, p in CONFIG_SCHEMA["properties"].items() if p.get("secret")}
+    assert secrets == {"access_token", "app_secret"}
+
+
+@pytest.mark.parametrize("stream_name", sorted(NODE_TYPES))
+def test_schema_fields_exist_in_graph_v25(stream_name):
+    tap = TapMetaAds(config={}, validate_config=False)
+    stream = tap.streams[stream_name]
+    fields = CATALOGUE[NODE_TYPES[stream_name]]["fields"]
+    requested = [f.split("{")[0] for f in stream.graph_fields()]
+    unknown = [name for name in requested if name not in fields]
+    assert unknown == []

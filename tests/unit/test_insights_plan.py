@@ -1,0 +1,98 @@
+"""Insights query planning (params, splits) and the spool's merge, without a manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+
+import pytest
+
+from tap_meta_ads.insights_plan import (
+    EntitySplit,
+    ReportQuery,
+    chunk_dates,
+    split_dates,
+    split_entities,
+    split_fields,
+    with_key_fields,
+)
+
+DAY = dt.date(2024, 3, 1)
+
+
+def test_graph_params_encode_range_filtering_and_entity():
+    q = ReportQuery("1", "ad", DAY, DAY + dt.timedelta(days=6), ("ad_id", "spend"),
+                    params=(("filtering", '[{"field":"ad.effective_status","operator":"IN",'
+                                          '"value":["ACTIVE"]}]'),
+                            ("action_breakdowns", '["action_type"]')),
+                    entity=("campaign", ("5", "6")))
+    params = q.graph_params()
+    assert params["level"] == "ad"
+    assert params["fields"] == "ad_id,spend"
+    assert params["time_range"] == '{"since":"2024-03-01","until":"2024-03-07"}'
+    assert params["time_increment"] == "1"
+    assert params["action_breakdowns"] == '["action_type"]'
+    assert json.loads(params["filtering"]) == [
+        {"field": "ad.effective_status", "operator": "IN", "value": ["ACTIVE"]},
+        {"field": "campaign.id", "operator": "IN", "value": ["5", "6"]}]
+
+
+@pytest.mark.parametrize(
+    ("increment", "days", "halves"),
+    [
+        ("1", 8, ((1, 4), (5, 8))),
+        ("1", 5, ((1, 2), (3, 5))),
+        ("7", 21, ((1, 7), (8, 21))),
+        ("7", 7, None),
+        ("1", 1, None),
+        ("all_days", 30, None),
+    ],
+)
+def test_date_split_keeps_time_increment_buckets(increment, days, halves):
+    q = ReportQuery("1", "ad", DAY, DAY + dt.timedelta(days=days - 1), ("spend",),
+                    params=(("time_increment", increment),))
+    split = split_dates(q)
+    if halves is None:
+        assert split is None
+    else:
+        assert split is not None
+        assert [(h.since.day, h.until.day) for h in split] == [tuple(h) for h in halves]
+
+
+def test_monthly_split_is_on_a_month_start():
+    q = ReportQuery("1", "ad", dt.date(2024, 1, 15), dt.date(2024, 4, 10), ("spend",),
+                    params=(("time_increment", "monthly"),))
+    first, second = split_dates(q) or ()
+    assert first.until == dt.date(2024, 2, 29)
+    assert second.since == dt.date(2024, 3, 1)
+
+
+def test_entity_and_field_halves_are_disjoint_and_keep_keys():
+    q = ReportQuery("1", "ad", DAY, DAY, ("ad_id", "account_id", "a", "b", "c", "date_start"))
+    (left, right), rest = split_entities(q, EntitySplit("campaign", ("1", "2", "3")))
+    assert left.entity == ("campaign", ("1",))
+    assert right.entity == ("campaign", ("2", "3"))
+    assert rest is None
+    q = replace(q, entity=("campaign", ("9",)), params=(("filtering", '[{"field":"ad.x"}]'),))
+    halves, rest = split_entities(q, EntitySplit("adset", ("4", "5"), listed=True))
+    assert [h.entity for h in halves] == [("adset", ("4",)), ("adset", ("5",))]
+    assert rest is not None
+    assert json.loads(rest.graph_params()["filtering"]) == [
+        {"field": "ad.x"}, {"field": "adset.id", "operator": "NOT_IN", "value": ["4", "5"]},
+        {"field": "campaign.id", "operator": "IN", "value": ["9"]}]
+    halves = split_fields(q, ("account_id", "ad_id", "date_start"))
+    assert halves is not None
+    assert [h.fields for h in halves] == [("ad_id", "account_id", "date_start", "a"),
+                                          ("ad_id", "account_id", "date_start", "b", "c")]
+    assert split_fields(halves[0], ("account_id", "ad_id", "date_start")) is None
+
+
+def test_key_fields_are_requested_and_long_ranges_chunked():
+    q = ReportQuery("1", "ad", DAY, DAY + dt.timedelta(days=9), ("spend",),
+                    params=(("breakdowns", "age,gender"),))
+    assert with_key_fields(q, ("account_id", "ad_id", "age", "date_start")).fields == (
+        "spend", "account_id", "ad_id")
+    assert q.key_fields() == ("ad_id", "age", "gender", "date_start")
+    chunks = chunk_dates(q, 4)
+    assert [(c.since.day, c.until.day) for c in chunks] == [(1, 4), (5, 8), (9, 10)]
