@@ -15,6 +15,8 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from tap_meta_ads.insights_fields import ACTION_BREAKDOWNS, BREAKDOWNS, LIST_FIELDS, SCALAR_FIELDS
+
 DEFAULT_API_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v25.0"
 SECRET_SETTINGS = ("access_token", "app_secret")
@@ -24,6 +26,7 @@ _OLDEST_SUPPORTED_MAJOR = 23
 #: Meta's current attribution windows, and the ones it stopped returning on 2026-01-12.
 ATTRIBUTION_WINDOWS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev", "dda")
 RETIRED_WINDOWS = ("7d_view", "28d_view")
+INSIGHTS_FIELDS = LIST_FIELDS | SCALAR_FIELDS
 
 ACCOUNT_OBJECT = th.ObjectType(
     th.Property(
@@ -37,6 +40,26 @@ ACCOUNT_OBJECT = th.ObjectType(
     ),
     th.Property("label", th.StringType, description="Name the account is reported under."),
     th.Property("client_id", th.StringType, description="Your client id for this account."),
+)
+
+REPORT_OBJECT = th.ObjectType(
+    th.Property(
+        "name",
+        th.StringType,
+        required=True,
+        description="Stream name: lower case letters, digits and _.",
+    ),
+    th.Property("level", th.StringType, description="account, campaign, adset or ad (default)."),
+    th.Property(
+        "fields",
+        th.ArrayType(th.StringType),
+        required=True,
+        description="AdsInsights fields, e.g. impressions, spend, actions.",
+    ),
+    th.Property("breakdowns", th.ArrayType(th.StringType)),
+    th.Property("action_breakdowns", th.ArrayType(th.StringType)),
+    th.Property("action_attribution_windows", th.ArrayType(th.StringType)),
+    th.Property("time_increment", th.StringType, description="1 (default), monthly, all_days."),
 )
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -165,6 +188,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=3600.0,
         title="Job timeout",
         description="A report run not finished after this long is restarted or split.",
+    ),
+    th.Property(
+        "insights_reports",
+        th.ArrayType(REPORT_OBJECT),
+        title="Custom reports",
+        description="Custom insights reports, each its own stream: `{name, level, "
+        "fields, breakdowns, action_breakdowns, action_attribution_windows, "
+        "time_increment}` (time_increment 1, monthly or all_days).",
     ),
     th.Property(
         "request_timeout_seconds",
@@ -303,6 +334,7 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
                 f"action_attribution_windows: {str(window)[:30]!r} is not a Meta "
                 f"window; use some of {', '.join(ATTRIBUTION_WINDOWS)}"
             )
+    problems += check_reports(config.get("insights_reports") or [])
     retries = config.get("max_retries")
     if isinstance(retries, int) and not isinstance(retries, bool) and retries < 1:
         problems.append("max_retries: must be at least 1")
@@ -318,6 +350,59 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
         problems.append(f"start_date: {days['start_date']} is in the future; use a past date")
     if "start_date" in days and "end_date" in days and days["end_date"] < days["start_date"]:
         problems.append("end_date: is before start_date; use a later end_date")
+    return problems
+
+
+BUILT_IN_STREAMS = (
+    "ad_account",
+    "campaigns",
+    "adsets",
+    "ads",
+    "account_insights",
+    "campaign_insights",
+    "adset_insights",
+    "ad_insights",
+    "insights_actions",
+)
+
+
+def check_reports(reports: list[Any]) -> list[str]:
+    """One line per problem in ``insights_reports``."""
+    problems: list[str] = []
+    names: set[str] = set()
+    for index, report in enumerate(reports):
+        where = f"insights_reports[{index}]"
+        if not isinstance(report, Mapping):
+            problems.append(f"{where}: must be an object with name and fields")
+            continue
+        name = str(report.get("name") or "")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+            problems.append(
+                f"{where}.name: {name[:40]!r} must be lower case letters, digits "
+                "and _, starting with a letter"
+            )
+        elif name in BUILT_IN_STREAMS or name in names:
+            problems.append(f"{where}.name: {name} is already a stream; choose another name")
+        names.add(name)
+        if str(report.get("level") or "ad") not in ("account", "campaign", "adset", "ad"):
+            problems.append(f"{where}.level: use account, campaign, adset or ad")
+        if str(report.get("time_increment") or "1") not in ("1", "monthly", "all_days"):
+            problems.append(f"{where}.time_increment: use 1, monthly or all_days")
+        checks = (
+            ("fields", INSIGHTS_FIELDS),
+            ("breakdowns", BREAKDOWNS),
+            ("action_breakdowns", ACTION_BREAKDOWNS),
+            ("action_attribution_windows", ATTRIBUTION_WINDOWS),
+        )
+        for key, allowed in checks:
+            for value in report.get(key) or []:
+                if value not in allowed:
+                    problems.append(
+                        f"{where}.{key}: {str(value)[:40]!r} is not a v25.0 "
+                        f"{key.rstrip('s').replace('_', ' ')}; remove or correct it"
+                    )
+        if not report.get("fields"):
+            problems.append(f"{where}.fields: list at least one insights field")
     return problems
 
 

@@ -39,6 +39,7 @@ from tap_meta_ads.streams.insights import (
     CampaignInsightsStream,
     InsightsStream,
 )
+from tap_meta_ads.streams.insights_custom import InsightsActionsStream, custom_report_type
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -261,7 +262,7 @@ class TapMetaAds(Tap):
                 query = stream.plan(account_id, timezone_name)
                 if query is not None:
                     group = f"{stream.name}/{account_id}"
-                    manager.submit(group, query, tuple(stream.primary_keys or ()))
+                    manager.submit(group, query, stream.engine_key())
                     self._planned.add(group)
         manager.start()
         with self._lock:
@@ -289,7 +290,14 @@ class TapMetaAds(Tap):
     # -- discovery and sync ------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        """Fixed streams, then one stream per custom report of ``insights_reports``."""
+        types: list[type[Stream]] = [*STREAM_TYPES, InsightsActionsStream]
+        types += [
+            custom_report_type(report)
+            for report in self.config.get("insights_reports") or []
+            if isinstance(report, dict) and report.get("name")
+        ]
+        return [stream_type(tap=self) for stream_type in types]
 
     # The SDK marks sync_all final for typing; this only adds the summary and exit status.
     def sync_all(self) -> None:  # type: ignore[misc]

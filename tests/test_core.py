@@ -10,8 +10,10 @@ from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
 from tap_meta_ads.sandbox.server import start_in_thread
 from tap_meta_ads.tap import TapMetaAds
 
-_SANDBOX = start_in_thread(DatasetConfig(seed=3, accounts=2, campaigns=2, adsets=2, ads=2,
-                                         days=5), ServerConfig(job_seconds=0.2))
+_SANDBOX = start_in_thread(
+    DatasetConfig(seed=3, accounts=2, campaigns=2, adsets=2, ads=2, days=5),
+    ServerConfig(job_seconds=0.2),
+)
 atexit.register(_SANDBOX.stop)
 
 CONFIG = {

@@ -19,7 +19,8 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.insights_jobs import ReportQuery
+from tap_meta_ads.errors import GraphFatalError
+from tap_meta_ads.insights_jobs import ReportQuery, ReportTooLargeError
 from tap_meta_ads.streams.ads import AdsStream
 from tap_meta_ads.streams.adsets import AdSetsStream
 from tap_meta_ads.streams.campaigns import CampaignsStream
@@ -34,6 +35,7 @@ ALL_STATUSES = {
     "adset": AdSetsStream.all_statuses,
     "ad": AdsStream.all_statuses,
 }
+DEFAULT_WINDOWS = ("1d_click", "7d_click", "1d_view")
 DEFAULT_CONVERSION_TYPES = ("lead", "purchase", "complete_registration")
 VIDEO_FIELDS = {
     "video_p25_watched": "video_p25_watched_actions",
@@ -149,8 +151,16 @@ class InsightsStream(AccountScopedStream):
     level: ClassVar[str] = "account"
     replication_key = "date_start"
     is_sorted = True
+    #: Meta's time_increment: "1" (daily), "monthly" or "all_days".
+    time_increment: ClassVar[str] = "1"
+    breakdowns: ClassVar[tuple[str, ...]] = ()
+    action_breakdowns: ClassVar[tuple[str, ...]] = ()
     #: Computed by the tap from Graph lists; never requested under these names.
     local_properties: ClassVar[frozenset[str]] = frozenset({"conversions", *VIDEO_FIELDS})
+
+    def engine_key(self) -> tuple[str, ...]:
+        """The key that identifies a raw Graph row of this stream (merging split halves)."""
+        return tuple(self.primary_keys or ())
 
     def graph_fields(self) -> list[str]:
         fields = [
@@ -178,16 +188,19 @@ class InsightsStream(AccountScopedStream):
         filtering.append(
             {"field": "ad.effective_status", "operator": "IN", "value": list(ALL_STATUSES["ad"])}
         )
-        return {
-            "time_increment": "1",
-            "action_attribution_windows": json.dumps(
-                list(
-                    self.config.get("action_attribution_windows")
-                    or ["1d_click", "7d_click", "1d_view"]
-                )
-            ),
+        params = {
+            "time_increment": self.time_increment,
+            "action_attribution_windows": json.dumps(self.attribution_windows()),
             "filtering": json.dumps(filtering, separators=(",", ":")),
         }
+        if self.breakdowns:
+            params["breakdowns"] = json.dumps(list(self.breakdowns))
+        if self.action_breakdowns:
+            params["action_breakdowns"] = json.dumps(list(self.action_breakdowns))
+        return params
+
+    def attribution_windows(self) -> list[str]:
+        return list(self.config.get("action_attribution_windows") or DEFAULT_WINDOWS)
 
     def signature(self) -> str:
         return report_signature(
@@ -221,12 +234,15 @@ class InsightsStream(AccountScopedStream):
             start = dt.date.fromisoformat(str(bookmark)[:10]) - dt.timedelta(days=lookback)
             if self.config.get("start_date"):
                 start = max(start, dt.date.fromisoformat(str(self.config["start_date"])[:10]))
-        elif self.config.get("start_date"):
-            start = dt.date.fromisoformat(str(self.config["start_date"])[:10])
         else:
-            start = today - dt.timedelta(days=30)
+            start = _configured_start(self.config, today)
+        if self.time_increment == "all_days":  # one row per window: always the whole window
+            start = _configured_start(self.config, today)
         oldest = _months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
-        return max(start, oldest), end
+        start = max(start, oldest)
+        if self.time_increment == "monthly":  # months are read whole, so rows never overlap
+            start = max(start.replace(day=1), oldest)
+        return start, end
 
     def plan(self, account_id: str, timezone_name: str | None) -> ReportQuery | None:
         since, until = self.window(account_id, timezone_name)
@@ -249,7 +265,12 @@ class InsightsStream(AccountScopedStream):
         group = f"{self.name}/{account}"
         if not self.tap.insights_planned(group):
             return
-        yield from manager.results(group)
+        try:
+            yield from manager.results(group)
+        except ReportTooLargeError:
+            raise
+        except GraphFatalError as exc:  # name the stream, not the engine's anchor stream
+            raise GraphFatalError(exc.info, account, self.what) from exc
         self.get_context_state(context)["report_signature"] = self.signature()
 
     def post_process(
@@ -264,6 +285,12 @@ class InsightsStream(AccountScopedStream):
                 row[name] = numeric_action_stats(row[name])
         row.setdefault("account_id", self.account_id_of(context))
         return super().post_process(row, context)
+
+
+def _configured_start(config: Any, today: dt.date) -> dt.date:
+    if config.get("start_date"):
+        return dt.date.fromisoformat(str(config["start_date"])[:10])
+    return today - dt.timedelta(days=30)
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

@@ -157,25 +157,32 @@ def test_unknown_filter_field(client, accounts):
     assert other.status == 400
 
 
-@pytest.mark.parametrize(("kind", "parent"), [("adsets", "campaign"), ("ads", "campaign"),
-                                              ("ads", "adset")])
+@pytest.mark.parametrize(
+    ("kind", "parent"), [("adsets", "campaign"), ("ads", "campaign"), ("ads", "adset")]
+)
 def test_parent_id_filter_on_child_edges(client, truth, jsonl, accounts, kind, parent):
     act = accounts[0]
     objs = [o for o in jsonl(truth / f"{kind}.jsonl") if o["account_id"] == act["account_id"]]
     parents = sorted({o[f"{parent}_id"] for o in objs})[:2]
     statuses = {"adsets": ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "CAMPAIGN_PAUSED"]}.get(
-        kind, ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "CAMPAIGN_PAUSED", "ADSET_PAUSED"])
-    filtering = [{"field": f"{parent}.id", "operator": "IN", "value": parents},
-                 {"field": f"{kind[:-1]}.effective_status", "operator": "IN", "value": statuses}]
+        kind, ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "CAMPAIGN_PAUSED", "ADSET_PAUSED"]
+    )
+    filtering = [
+        {"field": f"{parent}.id", "operator": "IN", "value": parents},
+        {"field": f"{kind[:-1]}.effective_status", "operator": "IN", "value": statuses},
+    ]
     got = client.walk(f"/{act['id']}/{kind}", fields="id", filtering=filtering)
-    expected = {o["id"] for o in objs if o[f"{parent}_id"] in parents
-                and o["effective_status"] in statuses}
+    expected = {
+        o["id"] for o in objs if o[f"{parent}_id"] in parents and o["effective_status"] in statuses
+    }
     assert expected
     assert {o["id"] for o in got} == expected
 
 
 def test_parent_filter_on_other_fields_is_invalid(client, accounts):
-    response = client.get(f"/{accounts[0]['id']}/ads", filtering=[
-        {"field": "campaign.name", "operator": "EQUAL", "value": "x"}])
+    response = client.get(
+        f"/{accounts[0]['id']}/ads",
+        filtering=[{"field": "campaign.name", "operator": "EQUAL", "value": "x"}],
+    )
     assert response.status == 400
     assert response.body["error"]["code"] == 100

@@ -81,7 +81,8 @@ class FakeGraph:
         self.accounts = accounts
         self.durations: dict[str, float] = options.get("durations", {})
         self.outcomes: dict[str, list[dict[str, Any]]] = {
-            k: list(v) for k, v in options.get("outcomes", {}).items()}
+            k: list(v) for k, v in options.get("outcomes", {}).items()
+        }
         self.max_rows: int | None = options.get("max_rows")
         self.max_cells: int | None = options.get("max_cells")
         self.too_large_at: str = options.get("too_large_at", "post")
@@ -116,8 +117,9 @@ class FakeGraph:
             if any((ids[kind] in values) != (op == "IN") for kind, op, values in checks):
                 continue
             chain = {"account_id": account}
-            for upper in ("campaign", "adset", "ad")[: ("account", "campaign", "adset",
-                                                         "ad").index(level)]:
+            for upper in ("campaign", "adset", "ad")[
+                : ("account", "campaign", "adset", "ad").index(level)
+            ]:
                 chain[f"{upper}_id"] = ids[upper]
             objects.setdefault(chain[LEVEL_ID[level]], chain)
         rows = []
@@ -138,33 +140,42 @@ class FakeGraph:
     def _too_large(self, rows: list[dict[str, Any]], params: dict[str, str]) -> bool:
         cells = len(rows) * len(params["fields"].split(","))
         return (self.max_rows is not None and len(rows) > self.max_rows) or (
-            self.max_cells is not None and cells > self.max_cells)
+            self.max_cells is not None and cells > self.max_cells
+        )
 
     def _status(self, run: Run) -> dict[str, Any]:
         elapsed = self.clock.now - run.created
         if elapsed < run.duration:
-            return {"async_status": "Job Running",
-                    "async_percent_completion": int(100 * elapsed / run.duration)}
+            return {
+                "async_status": "Job Running",
+                "async_percent_completion": int(100 * elapsed / run.duration),
+            }
         status = run.outcome.get("status", "Job Completed")
         body = {"async_status": status, "async_percent_completion": 100}
         body.update({k: v for k, v in run.outcome.items() if k.startswith("error_")})
         return body
 
     def _count_open(self) -> None:
-        open_runs = sum(1 for run in self.runs.values() if not run.read_done
-                        and self._status(run)["async_status"] not in ("Job Failed", "Job Skipped"))
+        open_runs = sum(
+            1
+            for run in self.runs.values()
+            if not run.read_done
+            and self._status(run)["async_status"] not in ("Job Failed", "Job Skipped")
+        )
         self.max_open = max(self.max_open, open_runs)
 
-    def _page(self, rows: list[dict[str, Any]], params: dict[str, str],
-              path: str) -> dict[str, Any]:
+    def _page(
+        self, rows: list[dict[str, Any]], params: dict[str, str], path: str
+    ) -> dict[str, Any]:
         start = int(params.get("after") or 0)
         limit = int(params.get("limit") or 25)
-        body: dict[str, Any] = {"data": rows[start:start + limit]}
+        body: dict[str, Any] = {"data": rows[start : start + limit]}
         if start + limit < len(rows):
             after = str(start + limit)
-            body["paging"] = {"cursors": {"before": "MA", "after": after},
-                              "next": f"https://graph.example/v25.0{path}?access_token=SECRET"
-                                      f"&after={after}"}
+            body["paging"] = {
+                "cursors": {"before": "MA", "after": after},
+                "next": f"https://graph.example/v25.0{path}?access_token=SECRET&after={after}",
+            }
         else:
             body["paging"] = {"cursors": {"before": "MA", "after": "END"}}
         return body
@@ -179,14 +190,19 @@ class FakeGraph:
                 info = GraphErrorInfo(http_status=403, code=200, message="(#200) Permissions error")
                 raise GraphFatalError(info, account_id, "creating an insights report run")
             rows = self.rows_for(account_id, params)
-            outcome = dict(self.outcomes.get(account_id, [{}]).pop(0)
-                           if self.outcomes.get(account_id) else {})
+            outcome = dict(
+                self.outcomes.get(account_id, [{}]).pop(0) if self.outcomes.get(account_id) else {}
+            )
             if self._too_large(rows, params):
                 if self.too_large_at == "post":
                     raise too_much_data(account_id)
                 if self.too_large_at == "job":
-                    outcome = {"status": "Job Failed", "error_code": -3,
-                               "error_subcode": 1504045, "error_message": "Report too large"}
+                    outcome = {
+                        "status": "Job Failed",
+                        "error_code": -3,
+                        "error_subcode": 1504045,
+                        "error_message": "Report too large",
+                    }
                 if self.too_large_at == "read":
                     outcome["read_error"] = True
             run_id = str(next(self._ids))
@@ -230,8 +246,11 @@ class FakeGraph:
         for campaign, adset, ad in self.accounts[account]:
             if campaign in self.hidden or parent not in (f"act_{account}", campaign, adset):
                 continue
-            item = {"campaign": {"id": campaign}, "adset": {"id": adset, "campaign_id": campaign},
-                    "ad": {"id": ad, "adset_id": adset}}[kind]
+            item = {
+                "campaign": {"id": campaign},
+                "adset": {"id": adset, "campaign_id": campaign},
+                "ad": {"id": ad, "adset_id": adset},
+            }[kind]
             seen.setdefault(item["id"], item)
         return list(seen.values())
 
@@ -248,16 +267,28 @@ class FakeGraph:
                 assert run.account == account_id
                 if len(run.polls) < self.unsupported_polls:
                     run.polls.append(self.clock.now)
-                    answers.append({"code": 400, "headers": [], "body": {"error": {
-                        "code": 100, "error_subcode": 33, "message": "Unsupported get request"}}})
+                    answers.append(
+                        {
+                            "code": 400,
+                            "headers": [],
+                            "body": {
+                                "error": {
+                                    "code": 100,
+                                    "error_subcode": 33,
+                                    "message": "Unsupported get request",
+                                }
+                            },
+                        }
+                    )
                     continue
                 if self.null_items:
                     self.null_items -= 1
                     answers.append(None)
                     continue
                 run.polls.append(self.clock.now)
-                answers.append({"code": 200, "headers": [],
-                                "body": {"id": run_id, **self._status(run)}})
+                answers.append(
+                    {"code": 200, "headers": [], "body": {"id": run_id, **self._status(run)}}
+                )
             return answers
 
     def insights_throttle(self, account_id: str) -> float | None:
@@ -270,12 +301,19 @@ class FakeGraph:
         return [c for c in self.calls if c[1] == "POST" and account in (None, c[2])]
 
 
-def query(account: str, level: str = "ad", days: int = 3, fields: tuple[str, ...] = METRICS,
-          **kwargs: Any) -> ReportQuery:
-    return ReportQuery(account_id=account, level=level, since=DAY,
-                       until=DAY + dt.timedelta(days=days - 1),
-                       fields=(LEVEL_ID[level], "account_id", *fields)
-                       if level != "account" else ("account_id", *fields), **kwargs)
+def query(
+    account: str, level: str = "ad", days: int = 3, fields: tuple[str, ...] = METRICS, **kwargs: Any
+) -> ReportQuery:
+    return ReportQuery(
+        account_id=account,
+        level=level,
+        since=DAY,
+        until=DAY + dt.timedelta(days=days - 1),
+        fields=(LEVEL_ID[level], "account_id", *fields)
+        if level != "account"
+        else ("account_id", *fields),
+        **kwargs,
+    )
 
 
 def truth(fake: FakeGraph, q: ReportQuery) -> list[dict[str, Any]]:

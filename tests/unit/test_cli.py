@@ -18,16 +18,26 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TAP_META_ADS_")}
     # an unroutable proxy: any network access would fail loudly
     clean.update({"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})
-    return subprocess.run([TAP, *args], capture_output=True, text=True, timeout=120,
-                          env={**clean, **(env or {})}, check=False)
+    return subprocess.run(
+        [TAP, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **(env or {})},
+        check=False,
+    )
 
 
 def test_discover_needs_no_network_and_no_token():
     result = run("--discover")
     assert result.returncode == 0, result.stderr
     catalog = json.loads(result.stdout)
-    assert {s["tap_stream_id"] for s in catalog["streams"]} >= {"ad_account", "campaigns",
-                                                                 "adsets", "ads"}
+    assert {s["tap_stream_id"] for s in catalog["streams"]} >= {
+        "ad_account",
+        "campaigns",
+        "adsets",
+        "ads",
+    }
 
 
 @pytest.mark.parametrize(

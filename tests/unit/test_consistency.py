@@ -19,8 +19,12 @@ NODE_TYPES = {"ad_account": "AdAccount", "campaigns": "Campaign", "adsets": "AdS
 
 
 def test_readme_settings_table_is_current():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts/readme_settings.py"), "--check"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/readme_settings.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout
 
 

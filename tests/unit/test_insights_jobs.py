@@ -42,8 +42,13 @@ def run(clock, managers, tmp_path):
 
     def _run(fake: FakeGraph, queries: dict[str, ReportQuery], **options: Any):
         manager = InsightsJobManager(
-            fake, logger=logging.getLogger(LOGGER), clock=clock, sleep=clock.sleep,
-            spool_dir=tmp_path / "spool", **options)
+            fake,
+            logger=logging.getLogger(LOGGER),
+            clock=clock,
+            sleep=clock.sleep,
+            spool_dir=tmp_path / "spool",
+            **options,
+        )
         managers.append(manager)
         for group, q in queries.items():
             manager.submit(group, q, PK[q.level])
@@ -59,8 +64,9 @@ def run(clock, managers, tmp_path):
     return _run
 
 
-def assert_exact(rows: list[dict[str, Any]], expected: list[dict[str, Any]],
-                 key: tuple[str, ...]) -> None:
+def assert_exact(
+    rows: list[dict[str, Any]], expected: list[dict[str, Any]], key: tuple[str, ...]
+) -> None:
     keys = [tuple(r.get(k) for k in key) for r in rows]
     assert len(keys) == len(set(keys)), "a primary key came back twice"
     assert rows == expected
@@ -89,8 +95,11 @@ def test_results_of_an_unknown_group_is_empty(clock, run):
 
 def test_cap_on_runs_in_flight_is_never_exceeded(clock, run):
     accounts = [str(200 + i) for i in range(20)]
-    fake = FakeGraph(clock, {a: make_tree(a, 1, 1, 1) for a in accounts},
-                     durations={a: 10.0 * (i + 1) for i, a in enumerate(accounts)})
+    fake = FakeGraph(
+        clock,
+        {a: make_tree(a, 1, 1, 1) for a in accounts},
+        durations={a: 10.0 * (i + 1) for i, a in enumerate(accounts)},
+    )
     queries = {f"g/{a}": query(a, days=2) for a in accounts}
     manager, results = run(fake, queries, max_in_flight=5)
     assert all(results[g] == truth(fake, q) for g, q in queries.items())
@@ -100,8 +109,11 @@ def test_cap_on_runs_in_flight_is_never_exceeded(clock, run):
 
 def test_twenty_accounts_take_about_the_slowest_job(clock, run):
     accounts = [str(300 + i) for i in range(20)]
-    fake = FakeGraph(clock, {a: make_tree(a, 1, 1, 2) for a in accounts},
-                     durations={a: 10.0 * (i + 1) for i, a in enumerate(accounts)})
+    fake = FakeGraph(
+        clock,
+        {a: make_tree(a, 1, 1, 2) for a in accounts},
+        durations={a: 10.0 * (i + 1) for i, a in enumerate(accounts)},
+    )
     queries = {f"g/{a}": query(a, days=2) for a in accounts}
     manager, results = run(fake, queries, max_in_flight=20)
     assert all(results[g] == truth(fake, q) for g, q in queries.items())
@@ -112,8 +124,11 @@ def test_twenty_accounts_take_about_the_slowest_job(clock, run):
 
 
 def test_runs_are_polled_in_batches_per_account(clock, run):
-    fake = FakeGraph(clock, {"401": make_tree("401", 1, 1, 1), "402": make_tree("402", 1, 1, 1)},
-                     durations={"401": 60.0, "402": 60.0})
+    fake = FakeGraph(
+        clock,
+        {"401": make_tree("401", 1, 1, 1), "402": make_tree("402", 1, 1, 1)},
+        durations={"401": 60.0, "402": 60.0},
+    )
     queries = {"g/401": query("401", days=60), "g/402": query("402", days=30)}
     manager, results = run(fake, queries, max_in_flight=100, max_days_per_job=1)
     assert all(results[g] == truth(fake, q) for g, q in queries.items())
@@ -140,8 +155,12 @@ def test_polls_back_off_to_the_maximum_interval(clock, run):
 
 def test_failed_run_restarts_once_then_splits_by_date(clock, run, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
-    failed = {"status": "Job Failed", "error_code": -2, "error_subcode": 2490547,
-              "error_message": "report generation failed"}
+    failed = {
+        "status": "Job Failed",
+        "error_code": -2,
+        "error_subcode": 2490547,
+        "error_message": "report generation failed",
+    }
     fake = FakeGraph(clock, {"601": make_tree("601")}, outcomes={"601": [failed, failed]})
     q = query("601", days=4)
     manager, results = run(fake, {"g/601": q})
@@ -160,8 +179,9 @@ def test_failed_run_restarts_once_then_splits_by_date(clock, run, caplog):
 
 
 def test_skipped_run_restarts_and_succeeds(clock, run):
-    fake = FakeGraph(clock, {"602": make_tree("602")},
-                     outcomes={"602": [{"status": "Job Skipped"}]})
+    fake = FakeGraph(
+        clock, {"602": make_tree("602")}, outcomes={"602": [{"status": "Job Skipped"}]}
+    )
     q = query("602", days=2)
     manager, results = run(fake, {"g": q})
     assert results["g"] == truth(fake, q)
@@ -214,12 +234,17 @@ def test_one_day_splits_by_campaign_then_ad_set(clock, run, caplog):
     assert listings(fake) == ["/act_801/campaigns", "/8011/adsets", "/8012/adsets"]
     posted = [json.loads(c[4].get("filtering", "[]")) for c in fake.posts()]
     assert {(f["field"], f["operator"]) for fs in posted for f in fs} == {
-        ("campaign.id", "IN"), ("campaign.id", "NOT_IN"), ("adset.id", "IN"),
-        ("adset.id", "NOT_IN")}
+        ("campaign.id", "IN"),
+        ("campaign.id", "NOT_IN"),
+        ("adset.id", "IN"),
+        ("adset.id", "NOT_IN"),
+    }
     first = next(r.message for r in caplog.records if " split " in r.message)
-    assert ("split ad level, 2024-03-01, 8 fields by entity into ad level, 2024-03-01, "
-            "1 campaign, 8 fields and ad level, 2024-03-01, 1 campaign, 8 fields and ad level, "
-            "2024-03-01, other than 2 campaigns, 8 fields") in first
+    assert (
+        "split ad level, 2024-03-01, 8 fields by entity into ad level, 2024-03-01, "
+        "1 campaign, 8 fields and ad level, 2024-03-01, 1 campaign, 8 fields and ad level, "
+        "2024-03-01, other than 2 campaigns, 8 fields"
+    ) in first
 
 
 def test_one_campaign_one_ad_set_splits_down_to_ads(clock, run):
@@ -266,8 +291,13 @@ def test_field_split_at_ad_level_after_entities(clock, run):
 
 def test_report_that_cannot_be_split_fails_its_group_only(clock, run):
     fake = FakeGraph(clock, {"903": make_tree("903"), "904": make_tree("904")}, max_cells=1)
-    big = query("903", level="account", days=1, fields=("impressions", "reach"),
-                params=(("breakdowns", '["age"]'),))
+    big = query(
+        "903",
+        level="account",
+        days=1,
+        fields=("impressions", "reach"),
+        params=(("breakdowns", '["age"]'),),
+    )
     small = ReportQuery("904", "account", DAY, DAY, ("account_id",))
     manager, results = run(fake, {"account_insights/903": big, "account_insights/904": small})
     error = results["account_insights/903"]
@@ -283,8 +313,9 @@ def test_report_that_cannot_be_split_fails_its_group_only(clock, run):
 
 
 def test_fatal_error_fails_only_its_group(clock, run):
-    fake = FakeGraph(clock, {"111": make_tree("111"), "112": make_tree("112")},
-                     fatal_accounts={"112"})
+    fake = FakeGraph(
+        clock, {"111": make_tree("111"), "112": make_tree("112")}, fatal_accounts={"112"}
+    )
     queries = {"g/111": query("111"), "g/112": query("112")}
     manager, results = run(fake, queries)
     assert results["g/111"] == truth(fake, queries["g/111"])
@@ -304,8 +335,7 @@ def test_permission_error_of_a_run_fails_without_restart(clock, run):
 
 
 def test_run_not_finished_in_time_is_abandoned_and_restarted(clock, run):
-    fake = FakeGraph(clock, {"121": make_tree("121")},
-                     outcomes={"121": [{"duration": 10_000.0}]})
+    fake = FakeGraph(clock, {"121": make_tree("121")}, outcomes={"121": [{"duration": 10_000.0}]})
     q = query("121")
     manager, results = run(fake, {"g": q}, job_timeout=100.0)
     assert results["g"] == truth(fake, q)
@@ -358,10 +388,12 @@ def test_sync_read_falls_back_to_a_report_run(clock, run):
 
 def test_high_insights_throttle_holds_back_new_runs(clock, run, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
-    fake = FakeGraph(clock, {"151": make_tree("151"), "152": make_tree("152")},
-                     durations={"152": 60.0},
-                     throttle={"151": lambda now: 90.0 if now < 40 else 20.0,
-                               "152": lambda now: 10.0})
+    fake = FakeGraph(
+        clock,
+        {"151": make_tree("151"), "152": make_tree("152")},
+        durations={"152": 60.0},
+        throttle={"151": lambda now: 90.0 if now < 40 else 20.0, "152": lambda now: 10.0},
+    )
     queries = {"g/151": query("151"), "g/152": query("152")}
     manager, results = run(fake, queries)
     assert all(results[g] == truth(fake, q) for g, q in queries.items())
@@ -401,9 +433,14 @@ def test_results_are_paged_with_cursors_not_next_urls(clock, run, caplog):
 
 def test_spool_holds_rows_on_disk_and_is_removed_on_close(clock, tmp_path):
     fake = FakeGraph(clock, {"171": make_tree("171")})
-    manager = InsightsJobManager(fake, logger=logging.getLogger(LOGGER), clock=clock,
-                                 sleep=clock.sleep, spool_dir=tmp_path / "spool",
-                                 spool_run_rows=4)
+    manager = InsightsJobManager(
+        fake,
+        logger=logging.getLogger(LOGGER),
+        clock=clock,
+        sleep=clock.sleep,
+        spool_dir=tmp_path / "spool",
+        spool_run_rows=4,
+    )
     q = query("171", days=2)
     manager.submit("g", q, PK["ad"])
     rows = manager.results("g")
@@ -419,8 +456,9 @@ def test_spool_holds_rows_on_disk_and_is_removed_on_close(clock, tmp_path):
 
 def test_close_while_runs_are_out(clock, tmp_path):
     fake = FakeGraph(clock, {"172": make_tree("172")})
-    manager = InsightsJobManager(fake, logger=logging.getLogger(LOGGER), clock=clock,
-                                 sleep=clock.sleep, spool_dir=tmp_path)
+    manager = InsightsJobManager(
+        fake, logger=logging.getLogger(LOGGER), clock=clock, sleep=clock.sleep, spool_dir=tmp_path
+    )
     manager.submit("g", query("172"), PK["ad"])
     manager.start()
     manager.close()

@@ -22,11 +22,18 @@ DAY = dt.date(2024, 3, 1)
 
 
 def test_graph_params_encode_range_filtering_and_entity():
-    q = ReportQuery("1", "ad", DAY, DAY + dt.timedelta(days=6), ("ad_id", "spend"),
-                    params=(("filtering", '[{"field":"ad.effective_status","operator":"IN",'
-                                          '"value":["ACTIVE"]}]'),
-                            ("action_breakdowns", '["action_type"]')),
-                    entity=("campaign", ("5", "6")))
+    q = ReportQuery(
+        "1",
+        "ad",
+        DAY,
+        DAY + dt.timedelta(days=6),
+        ("ad_id", "spend"),
+        params=(
+            ("filtering", '[{"field":"ad.effective_status","operator":"IN","value":["ACTIVE"]}]'),
+            ("action_breakdowns", '["action_type"]'),
+        ),
+        entity=("campaign", ("5", "6")),
+    )
     params = q.graph_params()
     assert params["level"] == "ad"
     assert params["fields"] == "ad_id,spend"
@@ -35,7 +42,8 @@ def test_graph_params_encode_range_filtering_and_entity():
     assert params["action_breakdowns"] == '["action_type"]'
     assert json.loads(params["filtering"]) == [
         {"field": "ad.effective_status", "operator": "IN", "value": ["ACTIVE"]},
-        {"field": "campaign.id", "operator": "IN", "value": ["5", "6"]}]
+        {"field": "campaign.id", "operator": "IN", "value": ["5", "6"]},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -50,8 +58,14 @@ def test_graph_params_encode_range_filtering_and_entity():
     ],
 )
 def test_date_split_keeps_time_increment_buckets(increment, days, halves):
-    q = ReportQuery("1", "ad", DAY, DAY + dt.timedelta(days=days - 1), ("spend",),
-                    params=(("time_increment", increment),))
+    q = ReportQuery(
+        "1",
+        "ad",
+        DAY,
+        DAY + dt.timedelta(days=days - 1),
+        ("spend",),
+        params=(("time_increment", increment),),
+    )
     split = split_dates(q)
     if halves is None:
         assert split is None
@@ -61,8 +75,14 @@ def test_date_split_keeps_time_increment_buckets(increment, days, halves):
 
 
 def test_monthly_split_is_on_a_month_start():
-    q = ReportQuery("1", "ad", dt.date(2024, 1, 15), dt.date(2024, 4, 10), ("spend",),
-                    params=(("time_increment", "monthly"),))
+    q = ReportQuery(
+        "1",
+        "ad",
+        dt.date(2024, 1, 15),
+        dt.date(2024, 4, 10),
+        ("spend",),
+        params=(("time_increment", "monthly"),),
+    )
     first, second = split_dates(q) or ()
     assert first.until == dt.date(2024, 2, 29)
     assert second.since == dt.date(2024, 3, 1)
@@ -79,20 +99,33 @@ def test_entity_and_field_halves_are_disjoint_and_keep_keys():
     assert [h.entity for h in halves] == [("adset", ("4",)), ("adset", ("5",))]
     assert rest is not None
     assert json.loads(rest.graph_params()["filtering"]) == [
-        {"field": "ad.x"}, {"field": "adset.id", "operator": "NOT_IN", "value": ["4", "5"]},
-        {"field": "campaign.id", "operator": "IN", "value": ["9"]}]
+        {"field": "ad.x"},
+        {"field": "adset.id", "operator": "NOT_IN", "value": ["4", "5"]},
+        {"field": "campaign.id", "operator": "IN", "value": ["9"]},
+    ]
     halves = split_fields(q, ("account_id", "ad_id", "date_start"))
     assert halves is not None
-    assert [h.fields for h in halves] == [("ad_id", "account_id", "date_start", "a"),
-                                          ("ad_id", "account_id", "date_start", "b", "c")]
+    assert [h.fields for h in halves] == [
+        ("ad_id", "account_id", "date_start", "a"),
+        ("ad_id", "account_id", "date_start", "b", "c"),
+    ]
     assert split_fields(halves[0], ("account_id", "ad_id", "date_start")) is None
 
 
 def test_key_fields_are_requested_and_long_ranges_chunked():
-    q = ReportQuery("1", "ad", DAY, DAY + dt.timedelta(days=9), ("spend",),
-                    params=(("breakdowns", "age,gender"),))
+    q = ReportQuery(
+        "1",
+        "ad",
+        DAY,
+        DAY + dt.timedelta(days=9),
+        ("spend",),
+        params=(("breakdowns", "age,gender"),),
+    )
     assert with_key_fields(q, ("account_id", "ad_id", "age", "date_start")).fields == (
-        "spend", "account_id", "ad_id")
+        "spend",
+        "account_id",
+        "ad_id",
+    )
     assert q.key_fields() == ("ad_id", "age", "gender", "date_start")
     chunks = chunk_dates(q, 4)
     assert [(c.since.day, c.until.day) for c in chunks] == [(1, 4), (5, 8), (9, 10)]

@@ -13,35 +13,49 @@ KEY = ("account_id", "ad_id", "date_start")
 
 
 def rows(*specs: tuple[str, str, dict[str, str]]) -> list[dict[str, str]]:
-    return [{"account_id": "1", "ad_id": ad, "date_start": day, **extra}
-            for day, ad, extra in specs]
+    return [
+        {"account_id": "1", "ad_id": ad, "date_start": day, **extra} for day, ad, extra in specs
+    ]
 
 
 def test_row_key_orders_by_day_then_ids_numerically_missing_last():
-    unordered = [{"date_start": "2024-03-02", "ad_id": "9"},
-                 {"date_start": "2024-03-01", "ad_id": "10"},
-                 {"date_start": "2024-03-01", "ad_id": None},
-                 {"date_start": "2024-03-01", "ad_id": "9"},
-                 {"date_start": "2024-03-01", "ad_id": "x"}]
+    unordered = [
+        {"date_start": "2024-03-02", "ad_id": "9"},
+        {"date_start": "2024-03-01", "ad_id": "10"},
+        {"date_start": "2024-03-01", "ad_id": None},
+        {"date_start": "2024-03-01", "ad_id": "9"},
+        {"date_start": "2024-03-01", "ad_id": "x"},
+    ]
     ordered = sorted(unordered, key=row_key(("ad_id",)))
     assert [(r["date_start"], r["ad_id"]) for r in ordered] == [
-        ("2024-03-01", "9"), ("2024-03-01", "10"), ("2024-03-01", "x"), ("2024-03-01", None),
-        ("2024-03-02", "9")]
+        ("2024-03-01", "9"),
+        ("2024-03-01", "10"),
+        ("2024-03-01", "x"),
+        ("2024-03-01", None),
+        ("2024-03-02", "9"),
+    ]
 
 
 def test_runs_merge_sorted_with_field_halves_combined(tmp_path):
     spool = Spool(tmp_path)
     left = spool.writer(row_key(KEY), run_rows=2)
-    left.add(rows(("2024-03-02", "5", {"spend": "1"}), ("2024-03-01", "7", {"spend": "2"}),
-                  ("2024-03-01", "5", {"spend": "3"})))
+    left.add(
+        rows(
+            ("2024-03-02", "5", {"spend": "1"}),
+            ("2024-03-01", "7", {"spend": "2"}),
+            ("2024-03-01", "5", {"spend": "3"}),
+        )
+    )
     right = spool.writer(row_key(KEY), run_rows=10)
     right.add(rows(("2024-03-01", "5", {"reach": "4"}), ("2024-03-02", "5", {"reach": "5"})))
     paths = left.finish() + right.finish()
     assert len(paths) == 3
     merged = list(merged_rows(spool, paths, row_key(KEY)))
-    assert merged == rows(("2024-03-01", "5", {"spend": "3", "reach": "4"}),
-                          ("2024-03-01", "7", {"spend": "2"}),
-                          ("2024-03-02", "5", {"spend": "1", "reach": "5"}))
+    assert merged == rows(
+        ("2024-03-01", "5", {"spend": "3", "reach": "4"}),
+        ("2024-03-01", "7", {"spend": "2"}),
+        ("2024-03-02", "5", {"spend": "1", "reach": "5"}),
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -54,7 +68,13 @@ def test_many_runs_are_merged_in_passes(tmp_path, monkeypatch):
     assert len(paths) == 6
     merged = list(merged_rows(spool, paths, row_key(KEY)))
     assert [(r["date_start"][-2:], r["ad_id"]) for r in merged] == [
-        ("01", "1"), ("01", "2"), ("02", "1"), ("02", "2"), ("03", "1"), ("03", "2")]
+        ("01", "1"),
+        ("01", "2"),
+        ("02", "1"),
+        ("02", "2"),
+        ("03", "1"),
+        ("03", "2"),
+    ]
     assert list(tmp_path.iterdir()) == []
 
 
