@@ -113,7 +113,7 @@ def custom_report_type(report: Mapping[str, Any]) -> type[CustomReportStream]:
 
 
 class InsightsActionsStream(InsightsStream):
-    """One row per ad, day, action type and attribution window (optional; off by default).
+    """One row per ad, day, action type and attribution window (deselect it if unused).
 
     Reconciling conversions with Ads Manager becomes a plain SQL query instead of digging in
     JSON arrays. It runs its own report runs (fields ``actions`` and ``action_values``).
@@ -122,7 +122,6 @@ class InsightsActionsStream(InsightsStream):
     name = "insights_actions"
     level = "ad"
     what = "reading action stats"
-    selected_by_default = False
     primary_keys = ("account_id", "ad_id", "date_start", "action_type", "attribution_window")
     local_properties: ClassVar[frozenset[str]] = frozenset(
         {"action_type", "attribution_window", "value", "conversion_value"}
