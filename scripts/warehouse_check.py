@@ -21,6 +21,8 @@ from typing import Any
 
 import psycopg
 
+from tap_meta_ads.sandbox import ids as sandbox_ids  # test tooling may look inside the sandbox
+
 ZERO_DECIMAL = {"CLP", "COP", "CRC", "HUF", "ISK", "IDR", "JPY", "KRW", "PYG", "TWD", "VND"}
 
 
@@ -73,6 +75,8 @@ class Truth:
     account_ids: list[str]  # numeric ids the run read
     labels: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     insights_since: dt.date | None = None  # first insights day the run read (None: all)
+    tokens: tuple[str, ...] = ("sandbox-token",)  # tokens the run used (token-level streams)
+    revoked: frozenset[tuple[str, str]] = frozenset()  # (token, account_id) without access
     conversion_types: tuple[str, ...] = ("lead", "purchase", "complete_registration")
 
     def load(self, kind: str) -> list[dict[str, Any]]:
@@ -80,6 +84,16 @@ class Truth:
 
     def currencies(self) -> dict[str, str]:
         return {a["account_id"]: a["currency"] for a in self.load("adaccounts")}
+
+    def visible_accounts(self) -> set[str]:
+        """Numeric ids of the accounts any used token can see."""
+        grants = json.loads((self.directory / "tokens.json").read_text())
+        return {
+            act.removeprefix("act_")
+            for token in self.tokens
+            for act in grants.get(token, [])
+            if (token, act.removeprefix("act_")) not in self.revoked
+        }
 
     def in_scope(self, rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         wanted = set(self.account_ids)
@@ -167,7 +181,101 @@ def expected_tables(truth: Truth) -> list[Table]:
         )
     )
     tables += insights_tables(truth)
+    tables += catalog_tables(truth)
     return tables
+
+
+def catalog_tables(truth: Truth) -> list[Table]:
+    """me, businesses, adaccounts (token level) and creatives, images, videos, audiences."""
+    grants = json.loads((truth.directory / "tokens.json").read_text())
+    me = Table("me", ("id",))
+    for token, row in zip(sorted(grants), truth.load("me"), strict=True):
+        if token in truth.tokens:
+            me.add({"id": row["id"], "name": row.get("name")})
+    visible = truth.visible_accounts()
+    accounts = Table("adaccounts", ("id",))
+    owners = set()
+    for row in truth.load("adaccounts"):
+        if row["account_id"] in visible:
+            owners.add((row.get("business") or {}).get("id"))
+            accounts.add(
+                {
+                    "id": row["id"],
+                    "account_id": row["account_id"],
+                    "name": row.get("name"),
+                    "currency": row.get("currency"),
+                    "account_status": integer(row.get("account_status")),
+                    **_money_fields(row, ("amount_spent", "balance", "spend_cap"), row["currency"]),
+                }
+            )
+    businesses = Table("businesses", ("id",))
+    for row in truth.load("businesses"):
+        if row["id"] in owners:
+            businesses.add(
+                {
+                    "id": row["id"],
+                    "name": row.get("name"),
+                    "verification_status": row.get("verification_status"),
+                    "updated_time": utc(row.get("updated_time")),
+                }
+            )
+    creatives = Table("adcreatives", ("id",))
+    for row in truth.in_scope(truth.load("adcreatives")):
+        creatives.add(
+            {
+                "id": row["id"],
+                "account_id": row["account_id"],
+                "name": row.get("name"),
+                "status": row.get("status"),
+                "title": row.get("title"),
+                "body": row.get("body"),
+                "image_url": row.get("image_url"),
+                "object_story_spec": row.get("object_story_spec"),
+            }
+        )
+    images = Table("adimages", ("id",))
+    for row in truth.in_scope(truth.load("adimages")):
+        images.add(
+            {
+                "id": row["id"],
+                "hash": row.get("hash"),
+                "name": row.get("name"),
+                "status": row.get("status"),
+                "width": row.get("width"),
+                "created_time": utc(row.get("created_time")),
+                "updated_time": utc(row.get("updated_time")),
+            }
+        )
+    videos = Table("advideos", ("id",))
+    wanted = set(truth.account_ids)
+    for row in truth.load("advideos"):
+        ref = sandbox_ids.decode(row["id"])
+        account = sandbox_ids.account_id(ref.account).removeprefix("act_") if ref else None
+        if account in wanted:
+            videos.add(
+                {
+                    "id": row["id"],
+                    "account_id": account,
+                    "title": row.get("title"),
+                    "length": dec(row.get("length")),
+                    "views": row.get("views"),
+                    "updated_time": utc(row.get("updated_time")),
+                }
+            )
+    audiences = Table("custom_audiences", ("id",))
+    for row in truth.in_scope(truth.load("customaudiences")):
+        audiences.add(
+            {
+                "id": row["id"],
+                "account_id": row["account_id"],
+                "name": row.get("name"),
+                "subtype": row.get("subtype"),
+                "approximate_count_lower_bound": row.get("approximate_count_lower_bound"),
+                "time_updated": utc(row.get("time_updated")),
+                "delivery_status": row.get("delivery_status"),
+            }
+        )
+    return [me, accounts, businesses, creatives, images, videos, audiences]
 
 
 INSIGHT_LEVELS = {

@@ -88,6 +88,8 @@ class MetaAdsStream(RESTStream[str | None]):
         return str(account) if account else None
 
     def auth_for(self, context: Context | None) -> GraphAuth:
+        if context and "token_index" in context:
+            return self.tap.auth_by_index(int(context["token_index"]))
         return self.tap.auth_for(self.account_id_of(context))
 
     def graph_fields(self) -> list[str]:
@@ -307,6 +309,8 @@ class MetaAdsStream(RESTStream[str | None]):
         failed accounts. The failed partition keeps its previous bookmark.
         """
         account = self.account_id_of(context)
+        token_index = (context or {}).get("token_index")
+        subject = account or (f"token #{int(token_index) + 1}" if token_index is not None else None)
         if account and self.tap.account_failed(account):
             self.logger.info(
                 "%s: skipped, account %s failed earlier in this run", self.name, account
@@ -320,16 +324,18 @@ class MetaAdsStream(RESTStream[str | None]):
             requests.exceptions.RequestException,
             ConnectionResetError,
         ) as exc:
-            if account is None or self.tap.stop_on_first_error:
+            if subject is None or self.tap.stop_on_first_error:
                 raise
-            line = (
-                exc.line
-                if isinstance(exc, GraphFatalError)
-                else f"account {account}: {self.what or self.name} failed after retries: "
-                f"{self.tap.redact(str(exc))}. Fix: retry later; check the network and Meta status"
-            )
+            if isinstance(exc, GraphFatalError):
+                line = exc.line if account else exc.line.replace("Meta API", subject, 1)
+            else:
+                line = (
+                    f"{'account ' if account else ''}{subject}: {self.what or self.name} failed "
+                    f"after retries: {self.tap.redact(str(exc))}. Fix: retry later; check the "
+                    "network and Meta status"
+                )
             self.tap.record_failure(
-                account, self.name, line, exc.info if isinstance(exc, GraphFatalError) else None
+                subject, self.name, line, exc.info if isinstance(exc, GraphFatalError) else None
             )
             self.logger.error("%s", line)
             state = self.get_context_state(context)

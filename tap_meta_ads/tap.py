@@ -31,7 +31,10 @@ from tap_meta_ads.settings import (
 from tap_meta_ads.streams.accounts import AdAccountStream
 from tap_meta_ads.streams.ads import AdsStream
 from tap_meta_ads.streams.adsets import AdSetsStream
+from tap_meta_ads.streams.audiences import CustomAudiencesStream
 from tap_meta_ads.streams.campaigns import CampaignsStream
+from tap_meta_ads.streams.creatives import AdCreativesStream
+from tap_meta_ads.streams.identity import AdAccountsStream, BusinessesStream, MeStream
 from tap_meta_ads.streams.insights import (
     AccountInsightsStream,
     AdInsightsStream,
@@ -40,6 +43,7 @@ from tap_meta_ads.streams.insights import (
     InsightsStream,
 )
 from tap_meta_ads.streams.insights_custom import InsightsActionsStream, custom_report_type
+from tap_meta_ads.streams.media import AdImagesStream, AdVideosStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -47,10 +51,17 @@ if TYPE_CHECKING:
 #: Order matters: children of ad_account sync in this order, so a campaign changed in this
 #: run is known when ad sets and ads are read.
 STREAM_TYPES: tuple[type[Stream], ...] = (
+    MeStream,
+    BusinessesStream,
+    AdAccountsStream,
     AdAccountStream,
     CampaignsStream,
     AdSetsStream,
     AdsStream,
+    AdCreativesStream,
+    AdImagesStream,
+    AdVideosStream,
+    CustomAudiencesStream,
     AccountInsightsStream,
     CampaignInsightsStream,
     AdSetInsightsStream,
@@ -120,6 +131,7 @@ class TapMetaAds(Tap):
         self._timezones: dict[str, str | None] = {}
         self._insights: InsightsJobManager | None = None
         self._planned: set[str] = set()
+        self._seen: dict[str, set[str]] = {}
         self.stop_on_first_error = False
         super().__init__(*args, **kwargs)
         self._secrets = secrets_of(self.config)
@@ -162,10 +174,33 @@ class TapMetaAds(Tap):
     def account_setting(self, account_id: str) -> AccountSetting | None:
         return self._settings.get(account_id)
 
-    def auth_for(self, account_id: str | None) -> GraphAuth:
+    def _token_for(self, account_id: str | None) -> str:
         setting = self._settings.get(account_id or "")
         token = (setting.access_token if setting else None) or self.config.get("access_token")
-        return GraphAuth(str(token or ""), self.config.get("app_secret"))
+        return str(token or "")
+
+    def auth_for(self, account_id: str | None) -> GraphAuth:
+        return GraphAuth(self._token_for(account_id), self.config.get("app_secret"))
+
+    def _tokens(self) -> list[str]:
+        """Distinct configured tokens: the default one first, then accounts' own."""
+        tokens = [str(self.config["access_token"])] if self.config.get("access_token") else []
+        tokens += [a.access_token for a in self._settings.values() if a.access_token]
+        return list(dict.fromkeys(tokens))
+
+    def token_count(self) -> int:
+        return len(self._tokens())
+
+    def auth_by_index(self, index: int) -> GraphAuth:
+        return GraphAuth(self._tokens()[index], self.config.get("app_secret"))
+
+    def pacer_by_index(self, index: int) -> Pacer:
+        return self._pacers.get(None, self._tokens()[index])
+
+    def seen_ids(self, stream: str) -> set[str]:
+        """Ids a token-level stream emitted in this run (two tokens may see one object)."""
+        with self._lock:
+            return self._seen.setdefault(stream, set())
 
     def account_ids(self, stream: AdAccountStream) -> list[str]:
         """Configured accounts, or every active account the token can see."""
@@ -182,9 +217,9 @@ class TapMetaAds(Tap):
     # -- per-run registries ------------------------------------------------------------------
 
     def pacer_for(self, account_id: str | None, context: Context | None = None) -> Pacer:
-        setting = self._settings.get(account_id or "")
-        token = (setting.access_token if setting else None) or self.config.get("access_token")
-        return self._pacers.get(account_id, str(token or ""))
+        if context and "token_index" in context:
+            return self.pacer_by_index(int(context["token_index"]))
+        return self._pacers.get(account_id, self._token_for(account_id))
 
     def run_stats(self, account_id: str | None) -> RunStats:
         with self._lock:
@@ -312,10 +347,9 @@ class TapMetaAds(Tap):
             for items in failures.values():
                 self.logger.error("FAILED %s", items[0].line)
             self.logger.error(
-                "%d of %d account(s) failed: %s. The other accounts completed and their state "
-                "advanced; a failed account keeps its previous state.",
+                "%d failed (accounts, or tokens for token-level streams): %s. The others "
+                "completed and their state advanced; what failed keeps its previous state.",
                 len(failures),
-                len(self._account_ids or failures),
                 ", ".join(sorted(failures)),
             )
             sys.exit(1)
