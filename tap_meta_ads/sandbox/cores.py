@@ -364,6 +364,10 @@ def ad_window(
 
 
 def user_name(token: str) -> str:
-    """The display name of the system user behind a token."""
+    """The display name of the system user behind a token.
+
+    Distinct per token but never the token itself: Meta does not echo credentials in data,
+    and the sandbox's token names are the tokens.
+    """
     label = vocab.PERSON_NAMES[h64("user-name", token) % len(vocab.PERSON_NAMES)]
-    return f"{label} System User ({token})"
+    return f"{label} System User ({h64('user-tag', token) % 10_000:04d})"

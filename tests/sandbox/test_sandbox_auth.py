@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -61,6 +62,15 @@ def test_bearer_header_and_param_precedence(client_for, sandbox):
     assert bearer.get("/me").status == 200
     both = client_for(sandbox, token="wrong", headers={"Authorization": "Bearer sandbox-token"})
     assert both.get("/me").error["code"] == 190  # the parameter wins
+
+
+def test_me_never_echoes_the_token(client_for, sandbox):
+    # The sandbox's token names are the tokens: data naming the user after one would put
+    # the credential in every warehouse that loads /me (Meta never returns it).
+    me = client_for(sandbox).get("/me", fields="id,name")
+    assert me.status == 200
+    assert me.body["name"]
+    assert "sandbox-token" not in json.dumps(me.body)
 
 
 def test_expired_token_after_n_calls(start, client_for, accounts):
