@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,7 +29,13 @@ from tap_meta_ads.errors import (
     response_json,
 )
 from tap_meta_ads.money import minor_to_major
-from tap_meta_ads.pacing import RateLimitWaitExceededError, read_usage
+from tap_meta_ads.pacing import (
+    ADS_INSIGHTS,
+    ADS_MANAGEMENT,
+    CUSTOM_AUDIENCE,
+    RateLimitWaitExceededError,
+    read_usage,
+)
 from tap_meta_ads.pagination import GraphCursorPaginator
 from tap_meta_ads.settings import DEFAULT_API_URL, DEFAULT_API_VERSION
 from tap_meta_ads.shaping import shape_record
@@ -49,11 +56,14 @@ class MetaAdsStream(RESTStream[str | None]):
     money_fields: ClassVar[tuple[str, ...]] = ()
     #: What the stream reads, for error lines ("campaigns of account 1" reads better than a path).
     what: ClassVar[str] = ""
+    #: The name this stream's API calls are counted under in the run log.
+    stats_name: str = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._warned_fields: set[str] = set()
         self._thread_sessions = threading.local()
+        self.stats_name = self.stats_name or self.name
         self._shrunk_page_size: dict[str, int] = {}
 
     # -- plumbing shared with the tap -------------------------------------------------------
@@ -69,7 +79,8 @@ class MetaAdsStream(RESTStream[str | None]):
 
     @property
     def timeout(self) -> int:
-        return int(float(self.config.get("request_timeout_seconds", 120)))
+        # Whole seconds, rounded up: 0.5 must not become 0, which requests refuses.
+        return max(1, math.ceil(float(self.config.get("request_timeout_seconds", 120))))
 
     @property
     def requests_session(self) -> requests.Session:
@@ -86,6 +97,13 @@ class MetaAdsStream(RESTStream[str | None]):
     def account_id_of(self, context: Context | None) -> str | None:
         account = (context or {}).get("account_id")
         return str(account) if account else None
+
+    def subject_of(self, context: Context | None) -> str | None:
+        """Who a call is for, in logs and sync_log: the account, or the token's position."""
+        token_index = (context or {}).get("token_index")
+        if token_index is not None:
+            return f"token #{int(token_index) + 1}"
+        return self.account_id_of(context)
 
     def auth_for(self, context: Context | None) -> GraphAuth:
         if context and "token_index" in context:
@@ -178,7 +196,7 @@ class MetaAdsStream(RESTStream[str | None]):
     def _log_backoff(self, details: Any) -> None:
         exc = details.get("exception")
         reason = str(exc) if isinstance(exc, RetriableAPIError) else type(exc).__name__
-        self.tap.run_stats(self.account_id_of(self.context)).retries += 1
+        self.tap.runlog.entry(self.subject_of(self.context), self.stats_name).retries += 1
         self.logger.warning(
             "%s: retry %d in %.1fs after %s",
             self.what or self.name,
@@ -199,15 +217,21 @@ class MetaAdsStream(RESTStream[str | None]):
         account = self.account_id_of(context)
         auth = self.auth_for(context)
         pacer = self.tap.pacer_for(account, context)
-        stats = self.tap.run_stats(account)
+        stats = self.tap.runlog.entry(self.subject_of(context), self.stats_name)
+        usage_type = usage_type_of(prepared_request, context)
+        calls = int((context or {}).get("calls") or 1)  # a batch is charged per item
         while True:
-            pacer.acquire()
+            pacer.acquire(usage_type, calls)
             stats.requests += 1
             request = auth(prepared_request.copy())
-            response = self.requests_session.send(
-                request, timeout=self.timeout, allow_redirects=self.allow_redirects
-            )
-            pacer.observe(read_usage(response.headers, account))
+            try:
+                response = self.requests_session.send(
+                    request, timeout=self.timeout, allow_redirects=self.allow_redirects
+                )
+            except BaseException:
+                pacer.release(usage_type, calls)
+                raise
+            pacer.observe(read_usage(response.headers, account), usage_type, calls)
             try:
                 self.check_response(response, account)
             except GraphThrottleError as exc:
@@ -222,7 +246,7 @@ class MetaAdsStream(RESTStream[str | None]):
                 )
                 before = pacer.waited_seconds
                 try:
-                    pacer.on_throttle(exc.wait_seconds)
+                    pacer.on_throttle(exc.wait_seconds, usage_type)
                 except RateLimitWaitExceededError as wait_exc:
                     raise GraphFatalError(exc.info, account, self.what or self.name) from wait_exc
                 stats.rate_limit_wait += pacer.waited_seconds - before
@@ -309,15 +333,17 @@ class MetaAdsStream(RESTStream[str | None]):
         failed accounts. The failed partition keeps its previous bookmark.
         """
         account = self.account_id_of(context)
-        token_index = (context or {}).get("token_index")
-        subject = account or (f"token #{int(token_index) + 1}" if token_index is not None else None)
+        subject = self.subject_of(context)
+        self.tap.runlog.entry(subject, self.name)
         if account and self.tap.account_failed(account):
             self.logger.info(
                 "%s: skipped, account %s failed earlier in this run", self.name, account
             )
+            self.tap.runlog.finish(subject, self.name, "skipped")
             return
         try:
             yield from self.iter_records(context)
+            self.tap.runlog.finish(subject, self.name, "success")
         except (
             GraphFatalError,
             RetriableAPIError,
@@ -358,8 +384,41 @@ class MetaAdsStream(RESTStream[str | None]):
                     self.logger.warning(
                         "%s: field %s is not a money amount; stored as null", self.name, name
                     )
-        self.tap.run_stats(self.account_id_of(context)).records += 1
-        return shape_record(row, self.schema, self.name, self.logger, self._warned_fields)
+        shaped = shape_record(row, self.schema, self.name, self.logger, self._warned_fields)
+        missing = [name for name in self.schema.get("required", ()) if shaped.get(name) is None]
+        if missing:
+            # A row without its key (an insights row without a valid date_start) cannot be
+            # upserted: skipped, with one warning per stream and field, never the value.
+            if f"required:{missing[0]}" not in self._warned_fields:
+                self._warned_fields.add(f"required:{missing[0]}")
+                self.logger.warning(
+                    "%s: a row without a valid %s was skipped", self.name, missing[0]
+                )
+            return None
+        subject = self.subject_of(context)
+        self.tap.runlog.entry(subject, self.name).records += 1
+        self.tap.note_position(self.name, subject, shaped)
+        return shaped
+
+
+def usage_type_of(request: requests.PreparedRequest, context: Context | None) -> str | None:
+    """The Business-Use-Case type Meta charges a request to (Marketing API rate limiting).
+
+    The caller may say (``context["usage_type"]``: report-run polls and pages); otherwise
+    insights edges are ads_insights, custom audiences custom_audience, user-level calls
+    (``/me``, businesses) the app's, and the rest of an ad account ads_management.
+    """
+    given = (context or {}).get("usage_type")
+    if given:
+        return str(given)
+    if (context or {}).get("token_index") is not None:
+        return None
+    path = urlsplit(request.url or "").path.rstrip("/")
+    if path.endswith("/insights"):
+        return ADS_INSIGHTS
+    if path.endswith("/customaudiences"):
+        return CUSTOM_AUDIENCE
+    return ADS_MANAGEMENT
 
 
 def silence_urllib3(logger: logging.Logger) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,7 @@ class GraphErrorInfo:
             text += f": {self.message.rstrip('. ')}"
         if self.user_title or self.user_msg:
             text += f" ({': '.join(p for p in (self.user_title, self.user_msg) if p)})"
-        return text
+        return " ".join(text.split())  # one line, whatever line breaks Meta's texts carry
 
 
 def parse_error(status: int, body: Any) -> GraphErrorInfo | None:
@@ -84,7 +85,7 @@ def parse_error(status: int, body: Any) -> GraphErrorInfo | None:
             return None
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.lstrip("-").isdigit():
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
             return int(value)
         return None
 

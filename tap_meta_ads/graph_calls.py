@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tap_meta_ads.errors import response_json
-from tap_meta_ads.pacing import read_usage
+from tap_meta_ads.pacing import ADS_INSIGHTS, read_usage
 
 if TYPE_CHECKING:
     from tap_meta_ads.client import MetaAdsStream
@@ -21,8 +21,9 @@ class StreamGraphCalls:
     def __init__(self, stream: MetaAdsStream) -> None:
         self._stream = stream
 
-    def _context(self, account_id: str) -> dict[str, Any]:
-        return {"account_id": account_id}
+    def _context(self, account_id: str, calls: int = 1) -> dict[str, Any]:
+        # Report runs, their polls and their rows are all charged to ads_insights.
+        return {"account_id": account_id, "usage_type": ADS_INSIGHTS, "calls": calls}
 
     def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:
         return self._stream.request_json(path, dict(params), self._context(account_id))
@@ -40,7 +41,7 @@ class StreamGraphCalls:
         response = self._stream.request_response(
             "/",
             {"batch": json.dumps(requests, separators=(",", ":")), "include_headers": "true"},
-            self._context(account_id),
+            self._context(account_id, calls=len(requests)),
             method="POST",
         )
         items = response_json(response)

@@ -190,6 +190,7 @@ class Coordinator:
         self._in_flight += 1
         part.holds_slot = True
         self._ledger.peak("max_in_flight", self._in_flight)
+        self._ledger.gauge("in_flight", self._in_flight)
         if 0 < part.query.days() <= self._set.sync_max_days and part.sync_ok:
             params = {**part.query.graph_params(), "limit": str(self._set.page_size)}
             self._dispatch(
@@ -202,6 +203,7 @@ class Coordinator:
         if part.holds_slot:
             part.holds_slot = False
             self._in_flight -= 1
+            self._ledger.gauge("in_flight", self._in_flight)
 
     def _read(self, part: Part, path: str, params: dict[str, str]) -> Any:
         return read_rows(

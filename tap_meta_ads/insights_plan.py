@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from tap_meta_ads.errors import GraphErrorInfo, GraphFatalError, GraphRetriableError
+from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 
 LEVELS = ("account", "campaign", "adset", "ad")
 LEVEL_ID_FIELDS = {
@@ -27,34 +28,6 @@ LEVEL_ID_FIELDS = {
 }
 #: Always returned on insights rows; kept in both halves of a field split.
 DATE_FIELDS = ("date_start", "date_stop")
-#: Every effective_status of each object, so deleted and archived objects are listed too
-#: (a status not valid for the level is rejected with 100/1487561).
-ALL_STATUSES = {
-    "campaign": ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"),
-    "adset": (
-        "ACTIVE",
-        "PAUSED",
-        "DELETED",
-        "CAMPAIGN_PAUSED",
-        "ARCHIVED",
-        "IN_PROCESS",
-        "WITH_ISSUES",
-    ),
-    "ad": (
-        "ACTIVE",
-        "PAUSED",
-        "DELETED",
-        "PENDING_REVIEW",
-        "DISAPPROVED",
-        "PREAPPROVED",
-        "PENDING_BILLING_INFO",
-        "CAMPAIGN_PAUSED",
-        "ARCHIVED",
-        "ADSET_PAUSED",
-        "IN_PROCESS",
-        "WITH_ISSUES",
-    ),
-}
 #: The object one level down, the edge that lists an object, and its parent's id field.
 CHILD = {"campaign": "adset", "adset": "ad"}
 EDGES = {"campaign": "campaigns", "adset": "adsets", "ad": "ads"}
@@ -340,7 +313,7 @@ class EntityLister:
             {
                 "field": f"{kind}.effective_status",
                 "operator": "IN",
-                "value": list(ALL_STATUSES[kind]),
+                "value": list(EFFECTIVE_STATUSES[kind]),
             }
         ]
         fields = f"id,{PARENT_FIELD[kind]}" if kind in PARENT_FIELD else "id"

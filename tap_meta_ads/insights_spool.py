@@ -184,6 +184,7 @@ class Ledger:
             "restarted": 0,
             "splits": {"date": 0, "entity": 0, "fields": 0},
             "max_in_flight": 0,
+            "in_flight": 0,
             "requests": 0,
             "batch_calls": 0,
             "polled_runs": 0,
@@ -272,6 +273,10 @@ class Ledger:
     def count_split(self, kind: str) -> None:
         with self.cond:
             self._stats["splits"][kind] += 1
+
+    def gauge(self, name: str, value: int) -> None:
+        with self.cond:
+            self._stats[name] = value
 
     def peak(self, name: str, value: int) -> None:
         with self.cond:

@@ -21,15 +21,15 @@ class UnknownCurrencyError(ValueError):
     """The account's currency is missing, so minor units cannot be converted safely."""
 
 
-def currency_offset(currency: str | None) -> int:
+def currency_offset(currency: object) -> int:
     """How many minor units make one major unit in Meta's table (1 or 100)."""
-    if not currency:
+    if not currency or not isinstance(currency, str):
         msg = "account currency is unknown; cannot convert minor-unit money"
         raise UnknownCurrencyError(msg)
     return 1 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 100
 
 
-def minor_to_major(value: object, currency: str | None) -> Decimal | None:
+def minor_to_major(value: object, currency: object) -> Decimal | None:
     """Convert a minor-unit amount (Meta sends numeric strings) to a major-unit Decimal.
 
     ``None`` and empty strings stay ``None``; anything else that is not a number raises
@@ -51,6 +51,10 @@ def minor_to_major(value: object, currency: str | None) -> Decimal | None:
     offset = currency_offset(currency)
     if offset == 1:
         return amount
-    major = amount / offset
-    # Whole minor-unit amounts keep two decimals, so 500000 cents reads 5000.00 and not 5E+3.
-    return major.quantize(Decimal("0.01")) if amount == amount.to_integral_value() else major
+    try:
+        major = amount / offset
+        # Whole minor-unit amounts keep two decimals, so 500000 cents reads 5000.00 not 5E+3.
+        return major.quantize(Decimal("0.01")) if amount == amount.to_integral_value() else major
+    except ArithmeticError as exc:  # beyond Decimal's exponent or precision: not real money
+        msg = "money value is out of range"
+        raise ValueError(msg) from exc

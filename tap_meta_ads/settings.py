@@ -7,10 +7,13 @@ word every problem as one line naming the setting and the fix, without echoing s
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from singer_sdk import typing as th
@@ -198,6 +201,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         "time_increment}` (time_increment 1, monthly or all_days).",
     ),
     th.Property(
+        "progress_seconds",
+        th.NumberType,
+        default=10.0,
+        title="Progress interval",
+        description="At most one progress line per this many seconds at INFO (runs "
+        "shorter than that print none).",
+    ),
+    th.Property(
         "request_timeout_seconds",
         th.NumberType,
         default=120.0,
@@ -248,14 +259,19 @@ class AccountSetting:
         return f"AccountSetting(account_id={self.account_id!r}, label={self.label!r})"
 
 
-def normalise_account_id(raw: object, setting: str) -> str:
+def _quoted(value: object, limit: int, secrets: list[str] | None = None) -> str:
+    """A value for an error line: secrets masked first, then cut to ``limit`` characters."""
+    return repr(redact(str(value), secrets or [])[:limit])
+
+
+def normalise_account_id(raw: object, setting: str, secrets: list[str] | None = None) -> str:
     """``act_123`` or ``123`` -> ``"123"``; anything else is a SettingError."""
     text = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
     match = _ACCOUNT_ID.match(text)
     if not match:
         msg = (
-            f"{setting}: {text[:40]!r} is not an ad account id; use the number shown in "
-            "Ads Manager, as act_123 or 123"
+            f"{setting}: {_quoted(text, 40, secrets)} is not an ad account id; use the number "
+            "shown in Ads Manager, as act_123 or 123"
         )
         raise SettingError(msg)
     return match.group(1)
@@ -263,24 +279,76 @@ def normalise_account_id(raw: object, setting: str) -> str:
 
 def configured_accounts(config: Mapping[str, Any]) -> list[AccountSetting]:
     """The accounts named by ``accounts`` and ``account_ids``, deduplicated, in order."""
+    secrets = secrets_of(config)
     result: dict[str, AccountSetting] = {}
     for index, entry in enumerate(config.get("accounts") or []):
         if not isinstance(entry, Mapping):
             msg = f"accounts[{index}]: must be an object with at least account_id"
             raise SettingError(msg)
-        account_id = normalise_account_id(entry.get("account_id"), f"accounts[{index}].account_id")
+        account_id = normalise_account_id(
+            entry.get("account_id"), f"accounts[{index}].account_id", secrets
+        )
         token = entry.get("access_token") or None
         result[account_id] = AccountSetting(
             account_id, token, entry.get("label"), entry.get("client_id")
         )
     for index, raw in enumerate(config.get("account_ids") or []):
-        account_id = normalise_account_id(raw, f"account_ids[{index}]")
+        account_id = normalise_account_id(raw, f"account_ids[{index}]", secrets)
         result.setdefault(account_id, AccountSetting(account_id))
     return list(result.values())
 
 
+def _number(value: Any) -> int | float | None:
+    """A numeric setting's value (JSON numbers only; booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def _show(value: int | float) -> str:
+    """A number for an error line, short even when it has thousands of digits."""
+    if abs(value) < 10**15:
+        return f"{value:g}"
+    return f"{Decimal(value):.3e}"
+
+
+#: Numeric settings and the range each accepts: (low, high, low is exclusive).
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "page_size": (1, 5000, False),
+    "lookback_days": (0, 90, False),
+    "max_jobs_in_flight": (1, 100, False),
+    "max_retries": (1, math.inf, False),
+    "requests_per_second": (0, math.inf, True),
+    "request_timeout_seconds": (0, math.inf, True),
+    "max_retry_seconds": (0, math.inf, True),
+    "max_rate_limit_wait_seconds": (0, math.inf, True),
+    "job_poll_seconds": (0, math.inf, True),
+    "job_timeout_seconds": (0, math.inf, True),
+    "progress_seconds": (0, math.inf, False),
+}
+
+
+def _range_problem(key: str, value: int | float) -> str | None:
+    low, high, exclusive = _RANGES[key]
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{key}: must be a finite number"
+    if abs(value) > 1e300:  # the tap reads numbers as floats; this one would overflow
+        return f"{key}: {_show(value)} is out of range"
+    if exclusive and value <= low:
+        return f"{key}: must be greater than {low:g}"
+    if not low <= value <= high:
+        if high == math.inf:
+            return f"{key}: must be at least {low:g}"
+        return f"{key}: {_show(value)} is out of range; use {low:g} to {high:g}"
+    return None
+
+
 def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> list[str]:
-    """Every semantic problem in ``config``, one line each (empty when all is well)."""
+    """Every semantic problem in ``config``, one line each (empty when all is well).
+
+    No line contains a secret value, even one pasted into the wrong setting.
+    """
+    secrets = secrets_of(config)
     problems: list[str] = []
     try:
         accounts = configured_accounts(config)
@@ -296,7 +364,9 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
         )
     version = str(config.get("api_version", DEFAULT_API_VERSION))
     if not _API_VERSION.match(version):
-        problems.append(f"api_version: {version[:20]!r} is not a Graph version; use v25.0")
+        problems.append(
+            f"api_version: {_quoted(version, 20, secrets)} is not a Graph version; use v25.0"
+        )
     elif int(version[1:].split(".")[0]) < _OLDEST_SUPPORTED_MAJOR:
         problems.append(f"api_version: {version} is retired for the Ads API; use v25.0")
     url = str(config.get("api_url", DEFAULT_API_URL))
@@ -305,24 +375,11 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
             "api_url: must be a scheme and host such as https://graph.facebook.com "
             "(no path; the version goes in api_version)"
         )
-    page_size = config.get("page_size", 100)
-    if isinstance(page_size, int) and not 1 <= page_size <= 5000:
-        problems.append(f"page_size: {page_size} is out of range; use 1 to 5000")
-    for key in (
-        "requests_per_second",
-        "request_timeout_seconds",
-        "max_retry_seconds",
-        "max_rate_limit_wait_seconds",
-    ):
-        value = config.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
-            problems.append(f"{key}: must be greater than 0")
-    lookback = config.get("lookback_days")
-    if isinstance(lookback, int) and not isinstance(lookback, bool) and not 0 <= lookback <= 90:
-        problems.append(f"lookback_days: {lookback} is out of range; use 0 to 90")
-    jobs = config.get("max_jobs_in_flight")
-    if isinstance(jobs, int) and not isinstance(jobs, bool) and not 1 <= jobs <= 100:
-        problems.append(f"max_jobs_in_flight: {jobs} is out of range; use 1 to 100")
+    for key in _RANGES:
+        value = _number(config.get(key))
+        problem = None if value is None else _range_problem(key, value)
+        if problem:
+            problems.append(problem)
     for window in config.get("action_attribution_windows") or []:
         if window in RETIRED_WINDOWS:
             problems.append(
@@ -331,13 +388,10 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
             )
         elif window not in ATTRIBUTION_WINDOWS:
             problems.append(
-                f"action_attribution_windows: {str(window)[:30]!r} is not a Meta "
+                f"action_attribution_windows: {_quoted(window, 30, secrets)} is not a Meta "
                 f"window; use some of {', '.join(ATTRIBUTION_WINDOWS)}"
             )
-    problems += check_reports(config.get("insights_reports") or [])
-    retries = config.get("max_retries")
-    if isinstance(retries, int) and not isinstance(retries, bool) and retries < 1:
-        problems.append("max_retries: must be at least 1")
+    problems += check_reports(config.get("insights_reports") or [], secrets)
     days = {}
     for key in ("start_date", "end_date"):
         value = config.get(key)
@@ -345,12 +399,14 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> l
             try:
                 days[key] = dt.date.fromisoformat(value[:10])
             except ValueError:
-                problems.append(f"{key}: {value[:30]!r} is not a date; use YYYY-MM-DD")
+                problems.append(
+                    f"{key}: {_quoted(value, 30, secrets)} is not a date; use YYYY-MM-DD"
+                )
     if "start_date" in days and days["start_date"] > (today or dt.datetime.now(dt.UTC).date()):
         problems.append(f"start_date: {days['start_date']} is in the future; use a past date")
     if "start_date" in days and "end_date" in days and days["end_date"] < days["start_date"]:
         problems.append("end_date: is before start_date; use a later end_date")
-    return problems
+    return [redact(problem, secrets) for problem in problems]
 
 
 BUILT_IN_STREAMS = (
@@ -366,8 +422,8 @@ BUILT_IN_STREAMS = (
 )
 
 
-def check_reports(reports: list[Any]) -> list[str]:
-    """One line per problem in ``insights_reports``."""
+def check_reports(reports: list[Any], secrets: list[str] | None = None) -> list[str]:
+    """One line per problem in ``insights_reports`` (values quoted with ``secrets`` masked)."""
     problems: list[str] = []
     names: set[str] = set()
     for index, report in enumerate(reports):
@@ -378,7 +434,7 @@ def check_reports(reports: list[Any]) -> list[str]:
         name = str(report.get("name") or "")
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
             problems.append(
-                f"{where}.name: {name[:40]!r} must be lower case letters, digits "
+                f"{where}.name: {_quoted(name, 40, secrets)} must be lower case letters, digits "
                 "and _, starting with a letter"
             )
         elif name in BUILT_IN_STREAMS or name in names:
@@ -398,7 +454,7 @@ def check_reports(reports: list[Any]) -> list[str]:
             for value in report.get(key) or []:
                 if value not in allowed:
                     problems.append(
-                        f"{where}.{key}: {str(value)[:40]!r} is not a v25.0 "
+                        f"{where}.{key}: {_quoted(value, 40, secrets)} is not a v25.0 "
                         f"{key.rstrip('s').replace('_', ' ')}; remove or correct it"
                     )
         if not report.get("fields"):
@@ -407,11 +463,17 @@ def check_reports(reports: list[Any]) -> list[str]:
 
 
 def coerce_numbers(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
-    """Numeric settings given as strings (env vars, some orchestrators) become numbers."""
+    """Numeric settings given as strings (env vars, some orchestrators) become numbers.
+
+    A setting given as null is unset: it takes its default, as if it were absent.
+    """
     result = dict(config)
     for name, prop in schema.get("properties", {}).items():
         value = result.get(name)
         types = prop.get("type", [])
+        if value is None and name in result and "default" in prop:
+            result[name] = copy.deepcopy(prop["default"])
+            continue
         if not isinstance(value, str):
             continue
         try:
@@ -432,9 +494,29 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def secrets_of(config: Mapping[str, Any]) -> list[str]:
-    """All secret values in a config (tokens and the app secret)."""
-    values = [str(config.get(key)) for key in SECRET_SETTINGS if config.get(key)]
-    for entry in config.get("accounts") or []:
-        if isinstance(entry, Mapping) and entry.get("access_token"):
-            values.append(str(entry["access_token"]))
+    """All secret values in a config (tokens and the app secret).
+
+    A secret of the wrong type (a list, an object) contributes its text and every string of 8
+    characters or more inside it, so an error line quoting one of those cannot show it either
+    (shorter fragments are no secret, and masking them would garble every message).
+    """
+    values: list[str] = []
+
+    def add(value: Any, nested: bool = False) -> None:
+        text = value if isinstance(value, str) else str(value)
+        if value and (not nested or len(text) >= 8):
+            values.append(text)
+        if isinstance(value, Mapping):
+            for item in value.values():
+                add(item, nested=True)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                add(item, nested=True)
+
+    for key in SECRET_SETTINGS:
+        add(config.get(key))
+    accounts = config.get("accounts")  # read before validation: any type at all
+    for entry in accounts if isinstance(accounts, list) else []:
+        if isinstance(entry, Mapping):
+            add(entry.get("access_token"))
     return values

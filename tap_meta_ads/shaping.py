@@ -4,7 +4,8 @@ Meta sends counts and money as strings, datetimes as ``2026-11-01T10:00:00-0700`
 seconds on custom audiences). Records leave the tap with integers as ints, decimals as
 ``Decimal``, datetimes as UTC ISO-8601 and dates as ``YYYY-MM-DD``. A value that does not fit
 its declared type becomes null with one warning per stream and field: one odd value never
-stops a sync, and the warning never contains the value itself.
+stops a sync, and the warning never contains the value itself. Integers must fit 64 bits
+(warehouse BIGINT); a list with one item that does not fit its item type does not fit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _UNSET = object()
+#: Integers are warehouse BIGINTs: values outside 64 bits do not fit their type.
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
 
 
 class UnshapeableError(ValueError):
@@ -33,38 +37,43 @@ def parse_datetime(value: Any) -> str:
     """Meta datetime (ISO with ``+HHMM`` offset, or Unix seconds) -> UTC ISO-8601."""
     if isinstance(value, bool):
         raise UnshapeableError("boolean")
-    if isinstance(value, (int, float)):
-        moment = dt.datetime.fromtimestamp(value, tz=dt.UTC)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            moment = dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
-        else:
-            # Meta writes +0000; some proxies turn "+" into a space when it passes through forms.
-            if len(text) > 19 and text[-5] == " " and text[-4:].isdigit():
-                text = f"{text[:-5]}+{text[-4:]}"
-            try:
+    try:
+        if isinstance(value, (int, float)):
+            moment = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        elif isinstance(value, str):
+            text = value.strip()
+            if text.isascii() and text.isdigit():
+                moment = dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
+            else:
+                # Meta writes +0000; some proxies turn "+" into a space passing through forms.
+                if len(text) > 19 and text[-5] == " " and text[-4:].isdigit():
+                    text = f"{text[:-5]}+{text[-4:]}"
                 moment = dt.datetime.fromisoformat(text)
-            except ValueError as exc:
-                raise UnshapeableError("not a datetime") from exc
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.UTC)
-    else:
-        raise UnshapeableError(type(value).__name__)
-    return moment.astimezone(dt.UTC).isoformat()
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=dt.UTC)
+        else:
+            raise UnshapeableError(type(value).__name__)
+        return moment.astimezone(dt.UTC).isoformat()
+    except (ValueError, OverflowError, OSError) as exc:  # not a date, or outside years 1-9999
+        if isinstance(exc, UnshapeableError):
+            raise
+        raise UnshapeableError("not a datetime") from exc
 
 
 def _to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise UnshapeableError("boolean")
     if isinstance(value, int):
-        return value
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise UnshapeableError("not a number") from exc
+        number = Decimal(value)
+    else:
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise UnshapeableError("not a number") from exc
     if not number.is_finite() or number != number.to_integral_value():
         raise UnshapeableError("not a whole number")
+    if not INT_MIN <= number <= INT_MAX:  # checked before int(): 1e999999999 stays cheap
+        raise UnshapeableError("outside the 64-bit integer range")
     return int(number)
 
 
@@ -72,11 +81,12 @@ def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise UnshapeableError("boolean")
     if isinstance(value, Decimal):
-        return value
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise UnshapeableError("not a number") from exc
+        number = value
+    else:
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise UnshapeableError("not a number") from exc
     if not number.is_finite():
         raise UnshapeableError("not finite")
     return number
@@ -112,18 +122,29 @@ def shape_value(value: Any, schema: dict[str, Any]) -> Any:
         if isinstance(value, (dict, list)):
             raise UnshapeableError(type(value).__name__)
         return value if isinstance(value, str) else str(value)
-    if types == {"object"} and not isinstance(value, dict):
-        raise UnshapeableError(type(value).__name__)
+    if types == {"object"}:
+        if not isinstance(value, dict):
+            raise UnshapeableError(type(value).__name__)
+        if not schema.get("properties"):
+            return value
+        shaped = shape_record(value, schema, "", None)
+        # Keys the schema does not declare stay when it allows them (action stats keep
+        # one key per attribution window).
+        return shaped if schema.get("additionalProperties") is False else {**value, **shaped}
     if types == {"array"}:
         if not isinstance(value, list):
             raise UnshapeableError(type(value).__name__)
         items = schema.get("items")
-        if isinstance(items, dict) and items.get("properties"):
-            return [
-                shape_record(item, items, "", None) if isinstance(item, dict) else item
-                for item in value
-            ]
+        if isinstance(items, dict) and _types(items):
+            # One item that does not fit makes the whole list not fit (stored as null).
+            return [_shape_item(item, items) for item in value]
     return value
+
+
+def _shape_item(item: Any, items: dict[str, Any]) -> Any:
+    if item is None and "null" not in _types(items):
+        raise UnshapeableError("null in a list")
+    return shape_value(item, items)
 
 
 def shape_record(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import re
 import sys
 import threading
-import typing as t
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from tap_meta_ads.errors import GraphErrorInfo, GraphFatalError
 from tap_meta_ads.graph_calls import StreamGraphCalls
 from tap_meta_ads.insights_jobs import InsightsJobManager
 from tap_meta_ads.pacing import Pacer, PacerRegistry
+from tap_meta_ads.runlog import RunLog
 from tap_meta_ads.settings import (
     CONFIG_SCHEMA,
     AccountSetting,
@@ -44,6 +45,7 @@ from tap_meta_ads.streams.insights import (
 )
 from tap_meta_ads.streams.insights_custom import InsightsActionsStream, custom_report_type
 from tap_meta_ads.streams.media import AdImagesStream, AdVideosStream
+from tap_meta_ads.streams.sync_log import SyncLogStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -69,22 +71,18 @@ STREAM_TYPES: tuple[type[Stream], ...] = (
 )
 
 
-@dataclass
-class RunStats:
-    """What one account cost in this run (for progress, the summary and sync_log)."""
-
-    requests: int = 0
-    retries: int = 0
-    throttles: int = 0
-    rate_limit_wait: float = 0.0
-    records: int = 0
-
-
 @dataclass(frozen=True)
 class AccountFailure:
     stream: str
     line: str
     info: GraphErrorInfo | None
+
+
+class InsightsRunsStream(AdAccountStream):
+    """The insights engine's client: its calls are logged and counted as report runs."""
+
+    what = "running insights report runs"
+    stats_name = "insights report runs"
 
 
 class SecretFilter(logging.Filter):
@@ -125,7 +123,9 @@ class TapMetaAds(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._lock = threading.Lock()
         self._failures: dict[str, list[AccountFailure]] = {}
-        self._stats: dict[str, RunStats] = {}
+        self.runlog = RunLog()
+        self._windows: dict[str, tuple[dt.date, dt.date]] = {}
+        self._position: tuple[str, str | None, Any] = ("", None, None)
         self._changed: dict[tuple[str, str], set[str]] = {}
         self._account_ids: list[str] | None = None
         self._timezones: dict[str, str | None] = {}
@@ -221,10 +221,6 @@ class TapMetaAds(Tap):
             return self.pacer_by_index(int(context["token_index"]))
         return self._pacers.get(account_id, self._token_for(account_id))
 
-    def run_stats(self, account_id: str | None) -> RunStats:
-        with self._lock:
-            return self._stats.setdefault(account_id or "", RunStats())
-
     def note_changed(self, account_id: str, entity: str, ids: set[str]) -> None:
         with self._lock:
             self._changed.setdefault((account_id, entity), set()).update(ids)
@@ -238,6 +234,13 @@ class TapMetaAds(Tap):
     ) -> None:
         with self._lock:
             self._failures.setdefault(account_id, []).append(AccountFailure(stream, line, info))
+        self.runlog.fail(
+            account_id,
+            stream,
+            self.redact(line),
+            info.code if info else None,
+            info.subcode if info else None,
+        )
 
     def account_failed(self, account_id: str) -> bool:
         with self._lock:
@@ -274,7 +277,7 @@ class TapMetaAds(Tap):
         with self._lock:
             if self._insights is not None:
                 return self._insights
-        anchor = t.cast("AdAccountStream", self.streams["ad_account"])
+        anchor = InsightsRunsStream(tap=self)
         manager = InsightsJobManager(
             StreamGraphCalls(anchor),
             max_in_flight=int(self.config.get("max_jobs_in_flight", 10)),
@@ -298,6 +301,7 @@ class TapMetaAds(Tap):
                 if query is not None:
                     group = f"{stream.name}/{account_id}"
                     manager.submit(group, query, stream.engine_key())
+                    self.note_window(group, query.since, query.until)
                     self._planned.add(group)
         manager.start()
         with self._lock:
@@ -332,14 +336,21 @@ class TapMetaAds(Tap):
             for report in self.config.get("insights_reports") or []
             if isinstance(report, dict) and report.get("name")
         ]
+        types.append(SyncLogStream)  # last: it reports on every other stream of the run
         return [stream_type(tap=self) for stream_type in types]
 
     # The SDK marks sync_all final for typing; this only adds the summary and exit status.
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync every stream; then list failed accounts and exit non-zero if there were any."""
+        stop = threading.Event()
+        reporter = threading.Thread(
+            target=self._report_progress, args=(stop,), name="tap-meta-ads-progress", daemon=True
+        )
+        reporter.start()
         try:
             super().sync_all()
         finally:
+            stop.set()
             self._close_insights()
         self._log_summary()
         failures = self.failures
@@ -355,26 +366,40 @@ class TapMetaAds(Tap):
             sys.exit(1)
 
     def _log_summary(self) -> None:
+        self.runlog.log_summary(self.logger)
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def note_window(self, group: str, since: dt.date, until: dt.date) -> None:
         with self._lock:
-            rows = sorted((k, v) for k, v in self._stats.items() if k)
-        if not rows:
-            return
-        self.logger.info(
-            "Summary per account: account | records | requests | retries | "
-            "throttles | rate-limit wait"
-        )
-        for account_id, stats in rows:
-            status = "FAILED" if account_id in self._failures else "ok"
-            self.logger.info(
-                "  %s | %d | %d | %d | %d | %.1fs | %s",
-                account_id,
-                stats.records,
-                stats.requests,
-                stats.retries,
-                stats.throttles,
-                stats.rate_limit_wait,
-                status,
-            )
+            self._windows[group] = (since, until)
+
+    def note_position(self, stream: str, subject: str | None, row: dict[str, Any]) -> None:
+        """Where the run is now (cheap; read by the progress reporter)."""
+        self._position = (stream, subject, row.get("date_start"))
+
+    def _report_progress(self, stop: threading.Event) -> None:
+        """One INFO line every ``progress_seconds`` while the run lasts (none on short runs)."""
+        every = float(self.config.get("progress_seconds", 10.0))
+        while not stop.wait(every):
+            stream, subject, day = self._position
+            if not stream:
+                continue
+            run = self.runlog.entry(subject, stream)
+            parts = [f"{stream} account {subject}: {run.records} rows"]
+            window = self._windows.get(f"{stream}/{subject}")
+            if window and isinstance(day, str):
+                done = (dt.date.fromisoformat(day[:10]) - window[0]).days + 1
+                parts.append(f"day {max(done, 0)} of {(window[1] - window[0]).days + 1}")
+            if self._insights is not None:
+                stats = self._insights.stats()
+                parts.append(
+                    f"{stats.get('in_flight', 0)} report runs running, "
+                    f"{stats.get('completed', 0)} done"
+                )
+            waited = sum(r.rate_limit_wait for r in self.runlog.entries())
+            parts.append(f"{waited:.0f}s waited on rate limits")
+            self.logger.info("progress: %s", "; ".join(parts))
 
 
 if __name__ == "__main__":

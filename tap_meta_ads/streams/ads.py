@@ -8,6 +8,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
+from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.mirror import MirroredObjectStream
 
 #: Creative fields read with each ad through field expansion (no extra request per ad).
@@ -34,20 +35,7 @@ class AdsStream(MirroredObjectStream):
     parent_entities = ("campaign", "adset")
     primary_keys = ("id",)
     local_properties: ClassVar[frozenset[str]] = frozenset({"creative_id"})
-    all_statuses: ClassVar[tuple[str, ...]] = (
-        "ACTIVE",
-        "PAUSED",
-        "DELETED",
-        "ARCHIVED",
-        "PENDING_REVIEW",
-        "DISAPPROVED",
-        "PREAPPROVED",
-        "PENDING_BILLING_INFO",
-        "CAMPAIGN_PAUSED",
-        "ADSET_PAUSED",
-        "IN_PROCESS",
-        "WITH_ISSUES",
-    )
+    all_statuses = EFFECTIVE_STATUSES["ad"]
     money_fields = ("bid_amount",)
     schema = th.PropertiesList(
         sp.text("id"),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from singer_sdk import typing as th
 
 from tap_meta_ads import schema_parts as sp
+from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.mirror import MirroredObjectStream
 
 
@@ -19,15 +18,7 @@ class AdSetsStream(MirroredObjectStream):
     entity = "adset"
     parent_entities = ("campaign",)
     primary_keys = ("id",)
-    all_statuses: ClassVar[tuple[str, ...]] = (
-        "ACTIVE",
-        "PAUSED",
-        "DELETED",
-        "ARCHIVED",
-        "CAMPAIGN_PAUSED",
-        "IN_PROCESS",
-        "WITH_ISSUES",
-    )
+    all_statuses = EFFECTIVE_STATUSES["adset"]
     money_fields = (
         "daily_budget",
         "lifetime_budget",

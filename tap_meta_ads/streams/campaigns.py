@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from singer_sdk import typing as th
 
 from tap_meta_ads import schema_parts as sp
+from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.mirror import MirroredObjectStream
 
 
@@ -18,14 +17,7 @@ class CampaignsStream(MirroredObjectStream):
     edge = "campaigns"
     entity = "campaign"
     primary_keys = ("id",)
-    all_statuses: ClassVar[tuple[str, ...]] = (
-        "ACTIVE",
-        "PAUSED",
-        "DELETED",
-        "ARCHIVED",
-        "IN_PROCESS",
-        "WITH_ISSUES",
-    )
+    all_statuses = EFFECTIVE_STATUSES["campaign"]
     money_fields = ("daily_budget", "lifetime_budget", "budget_remaining", "spend_cap")
     schema = th.PropertiesList(
         sp.text("id"),

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, Overflow, localcontext
 from typing import Any, ClassVar
 
 from singer_sdk import typing as th
@@ -21,20 +21,13 @@ from singer_sdk.helpers.types import Context
 from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.errors import GraphFatalError
 from tap_meta_ads.insights_jobs import ReportQuery, ReportTooLargeError
-from tap_meta_ads.streams.ads import AdsStream
-from tap_meta_ads.streams.adsets import AdSetsStream
-from tap_meta_ads.streams.campaigns import CampaignsStream
+from tap_meta_ads.shaping import INT_MAX, INT_MIN
+from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.mirror import AccountScopedStream
 from tap_meta_ads.timezones import today_in
 
 #: Meta keeps 37 months of insights (error 3018 before that).
 HISTORY_MONTHS = 37
-#: Every effective_status per level, so deleted and archived objects' spend is listed.
-ALL_STATUSES = {
-    "campaign": CampaignsStream.all_statuses,
-    "adset": AdSetsStream.all_statuses,
-    "ad": AdsStream.all_statuses,
-}
 DEFAULT_WINDOWS = ("1d_click", "7d_click", "1d_view")
 DEFAULT_CONVERSION_TYPES = ("lead", "purchase", "complete_registration")
 VIDEO_FIELDS = {
@@ -112,20 +105,28 @@ def report_signature(parts: dict[str, Any]) -> str:
 
 
 def _number(value: Any) -> Decimal | None:
+    """A finite number from Meta's numeric strings; None for anything else (NaN, inf...)."""
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         return None
+    return number if number.is_finite() else None
 
 
-def _sum_actions(stats: Any, types: tuple[str, ...] | None = None) -> int | None:
+def _sum_actions(stats: Any, types: tuple[str, ...] | None = None) -> int | Decimal | None:
+    """Sum of the stats' ``value``; a sum that is no 64-bit integer is left for shaping to
+    refuse (stored as null with a warning)."""
     if not isinstance(stats, list):
         return None
-    total = Decimal(0)
-    for stat in stats:
-        if isinstance(stat, dict) and (types is None or stat.get("action_type") in types):
-            total += _number(stat.get("value")) or 0
-    return int(total)
+    with localcontext() as context:
+        context.traps[Overflow] = context.traps[InvalidOperation] = False
+        total = Decimal(0)
+        for stat in stats:
+            if isinstance(stat, dict) and (types is None or stat.get("action_type") in types):
+                total += _number(stat.get("value")) or 0
+    if total.is_finite() and INT_MIN <= total <= INT_MAX:
+        return int(total)
+    return total
 
 
 def numeric_action_stats(stats: Any) -> Any:
@@ -180,13 +181,17 @@ class InsightsStream(AccountScopedStream):
             {
                 "field": f"{entity}.effective_status",
                 "operator": "IN",
-                "value": list(ALL_STATUSES[entity]),
+                "value": list(EFFECTIVE_STATUSES[entity]),
             }
             for entity in ("campaign", "adset")
             if entity == self.level
         ]
         filtering.append(
-            {"field": "ad.effective_status", "operator": "IN", "value": list(ALL_STATUSES["ad"])}
+            {
+                "field": "ad.effective_status",
+                "operator": "IN",
+                "value": list(EFFECTIVE_STATUSES["ad"]),
+            }
         )
         params = {
             "time_increment": self.time_increment,

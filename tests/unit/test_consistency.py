@@ -15,7 +15,12 @@ from tap_meta_ads.tap import TapMetaAds
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = json.loads((ROOT / "tap_meta_ads/sandbox/graph_fields_v25.json").read_text())
-NODE_TYPES = {"ad_account": "AdAccount", "campaigns": "Campaign", "adsets": "AdSet", "ads": "Ad"}
+NODE_TYPES = {"ad_account": "AdAccount", "campaigns": "Campaign", "adsets": "AdSet", "ads": "Ad",
+              "me": "User", "businesses": "Business", "adaccounts": "AdAccount",
+              "adcreatives": "AdCreative", "adimages": "AdImage", "advideos": "AdVideo",
+              "custom_audiences": "CustomAudience", "account_insights": "AdsInsights",
+              "campaign_insights": "AdsInsights", "adset_insights": "AdsInsights",
+              "ad_insights": "AdsInsights", "insights_actions": "AdsInsights"}
 
 
 def test_readme_settings_table_is_current():
@@ -56,3 +61,8 @@ def test_schema_fields_exist_in_graph_v25(stream_name):
     requested = [f.split("{")[0] for f in stream.graph_fields()]
     unknown = [name for name in requested if name not in fields]
     assert unknown == []
+
+
+def test_every_stream_is_checked_against_the_catalogue():
+    tap = TapMetaAds(config={}, validate_config=False)
+    assert set(tap.streams) == {*NODE_TYPES, "sync_log"}  # sync_log makes no API call
