@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 WORK=$(mktemp -d /tmp/tap-meta-ads-demo.XXXXXX)
 chmod 755 "$WORK"
-DATASET=(--seed 7 --accounts 3 --campaigns 3 --adsets 2 --ads 2 --days 45)
+END_DATE=$(date -u -d yesterday +%F)
+START_DATE=$(date -u -d "$END_DATE - 29 days" +%F)
+DATASET=(--seed 7 --accounts 3 --campaigns 3 --adsets 2 --ads 2 --days 30 --end-date "$END_DATE")
 SANDBOX_PID=""
 
 cleanup() {
@@ -28,6 +30,7 @@ echo "   sandbox at $SANDBOX_URL"
 
 export TAP_META_ADS_API_URL="$SANDBOX_URL"
 export TAP_META_ADS_ACCESS_TOKEN="sandbox-token"
+export TAP_META_ADS_START_DATE="$START_DATE"   # the sandbox's whole insights history
 export TARGET_POSTGRES_HOST=127.0.0.1 TARGET_POSTGRES_PORT="$PG_PORT"
 export TARGET_POSTGRES_USER=meltano TARGET_POSTGRES_PASSWORD=meltano TARGET_POSTGRES_DATABASE=warehouse
 export MELTANO_DATABASE_URI="sqlite:///$WORK/meltano.db"
@@ -40,7 +43,22 @@ echo "== meltano run tap-meta-ads target-postgres"
 
 echo "== Row counts in PostgreSQL (schema meta_ads) next to the sandbox's truth"
 "$BIN/meta-ads-sandbox" truth --out "$WORK/truth" "${DATASET[@]}"
-"$BIN/python" scripts/warehouse_check.py --truth "$WORK/truth" --port "$PG_PORT"
+"$BIN/python" scripts/warehouse_check.py --truth "$WORK/truth" --port "$PG_PORT" --insights-since "$START_DATE"
+
+echo "== What happened in this run (table sync_log, one row per account and stream)"
+"$BIN/python" - "$PG_PORT" <<'PY'
+import sys
+import psycopg
+with psycopg.connect(host="127.0.0.1", port=int(sys.argv[1]), user="meltano",
+                     password="meltano", dbname="warehouse") as conn:
+    rows = conn.execute(
+        "SELECT account_id, count(*), sum(records), sum(api_requests), "
+        "string_agg(DISTINCT status, ',') FROM meta_ads.sync_log GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+print(f"{'account':<18}{'streams':>8}{'records':>9}{'requests':>9}  status")
+for account, streams, records, requests, status in rows:
+    print(f"{account:<18}{streams:>8}{records:>9}{requests:>9}  {status}")
+PY
 
 cat <<TXT
 

@@ -419,8 +419,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--schema", default="meta_ads")
     parser.add_argument("--accounts", help="comma list of numeric ids (default: active ones)")
+    parser.add_argument("--insights-since", type=dt.date.fromisoformat,
+                        help="first insights day the run read (default: all of the truth)")
     args = parser.parse_args()
-    truth = Truth(args.truth, [])
+    truth = Truth(args.truth, [], insights_since=args.insights_since)
     truth.account_ids = (
         args.accounts.split(",")
         if args.accounts

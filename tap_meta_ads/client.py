@@ -103,7 +103,8 @@ class MetaAdsStream(RESTStream[str | None]):
         token_index = (context or {}).get("token_index")
         if token_index is not None:
             return f"token #{int(token_index) + 1}"
-        return self.account_id_of(context)
+        # Calls outside any account (listing the token's accounts) use the default token.
+        return self.account_id_of(context) or "token #1"
 
     def auth_for(self, context: Context | None) -> GraphAuth:
         if context and "token_index" in context:

@@ -1,19 +1,32 @@
-"""Request pacing per ad account and token: AIMD on throttles, slowing on Meta's usage headers.
+"""Request pacing per ad account and token: AIMD on throttles, budgets learnt from usage headers.
 
-Meta charges every call to a Business-Use-Case budget per ad account and reports how much of
-it is used on each response (``X-Business-Use-Case-Usage``, ``X-Ad-Account-Usage``,
-``X-App-Usage``, ``X-FB-Ads-Insights-Throttle``; Graph API "Rate Limiting" page). The pacer
-spaces requests at a rate that grows additively on success up to ``requests_per_second``,
-halves on a throttle, shrinks in proportion above a high-water mark of usage, and pauses as
-long as Meta says when it gives ``estimated_time_to_regain_access`` (minutes) or
-``reset_time_duration`` (seconds) while usage is near the limit.
+Meta charges every call to a Business-Use-Case budget per ad account and usage type
+(ads_management, ads_insights, custom_audience...) and reports how much of it is used on each
+response (``X-Business-Use-Case-Usage``, ``X-Ad-Account-Usage``, ``X-App-Usage``,
+``X-FB-Ads-Insights-Throttle``; Graph API "Rate Limiting" page). The pacer
+
+- spaces requests at a rate that grows additively on success up to ``requests_per_second``
+  and halves on a throttle (AIMD), for the whole account;
+- keeps one bucket per usage type, so a full insights budget never holds back object reads;
+- learns each bucket's budget while the window still holds the tap's first call of that
+  type: ``call_count`` per call gives the calls per window, and ``reset_time_duration`` the
+  moment that first call leaves, hence the window's length. From then on it mirrors the
+  window with its own calls (a batch counts one per item) and sends a call only when it
+  stays one call under the budget, at the moment the oldest leaves. A response saying more
+  than the mirror predicts (another client on the same budget) or a throttle makes it forget
+  the estimate;
+- without an estimate, slows a bucket in proportion above a high-water mark of usage and
+  waits for ``reset_time_duration`` near the limit;
+- waits as long as Meta says when it gives ``estimated_time_to_regain_access`` (minutes).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +34,28 @@ from typing import Any
 HIGH_WATER_PCT = 75.0
 NEAR_LIMIT_PCT = 95.0
 MIN_RATE = 0.05
+#: Header waits are capped at a day (longer than any max_rate_limit_wait_seconds in use).
+LONGEST_WAIT = 86400.0
+#: Meta's Business-Use-Case types the tap's calls are charged to.
+ADS_MANAGEMENT = "ads_management"
+ADS_INSIGHTS = "ads_insights"
+CUSTOM_AUDIENCE = "custom_audience"
+#: Learning: a budget is estimated once usage reaches this share (the bounds are tight then).
+LEARN_FROM_PCT = 50.0
+#: Learning assumes an empty window at the start: the first answer must say at most this.
+EMPTY_START_PCT = 5.0
+#: Calls kept in reserve under the estimated budget, and seconds added to the window.
+SPARE_CALLS = 1
+WINDOW_PAD = 0.5
+
+
+@dataclass(frozen=True)
+class TypeUsage:
+    """One Business-Use-Case entry of the account: its type, usage and regain estimate."""
+
+    usage_type: str
+    pct: float
+    regain_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +66,8 @@ class Usage:
     regain_seconds: float = 0.0  # Meta's estimate of when access returns, 0 if not blocked
     reset_seconds: float = 0.0  # X-Ad-Account-Usage reset_time_duration
     insights_pct: float | None = None  # X-FB-Ads-Insights-Throttle, for async job admission
+    types: tuple[TypeUsage, ...] = ()  # X-Business-Use-Case-Usage, one entry per usage type
+    reported: bool = True  # False when the response carried none of the usage headers
 
 
 def _json_header(headers: Mapping[str, str], name: str) -> Any:
@@ -44,16 +81,14 @@ def _json_header(headers: Mapping[str, str], name: str) -> Any:
 
 
 def _num(value: Any) -> float:
-    if isinstance(value, bool):
+    """A header figure as a finite number >= 0; anything else (NaN, "inf", junk) is 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return 0.0
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return 0.0
-    return 0.0
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) and number > 0 else 0.0
 
 
 def read_usage(headers: Mapping[str, str], account_id: str | None = None) -> Usage:
@@ -61,46 +96,153 @@ def read_usage(headers: Mapping[str, str], account_id: str | None = None) -> Usa
     pct = 0.0
     regain_minutes = 0.0
     reset = 0.0
+    reported = False
+    by_type: dict[str, TypeUsage] = {}
     buc = _json_header(headers, "X-Business-Use-Case-Usage")
     if isinstance(buc, dict):
+        reported = True
         keys = [account_id] if account_id and account_id in buc else list(buc)
         for key in keys:
             entries = buc.get(key)
             for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, dict):
-                    pct = max(
-                        pct,
-                        *(
-                            _num(entry.get(k))
-                            for k in ("call_count", "total_cputime", "total_time")
-                        ),
-                    )
-                    regain_minutes = max(
-                        regain_minutes, _num(entry.get("estimated_time_to_regain_access"))
+                if not isinstance(entry, dict):
+                    continue
+                used = min(
+                    100.0,
+                    max(_num(entry.get(k)) for k in ("call_count", "total_cputime", "total_time")),
+                )
+                regain = min(_num(entry.get("estimated_time_to_regain_access")), LONGEST_WAIT)
+                pct = max(pct, used)
+                regain_minutes = max(regain_minutes, regain)
+                kind = entry.get("type")
+                if isinstance(kind, str) and kind:
+                    seen = by_type.get(kind)
+                    by_type[kind] = TypeUsage(
+                        kind,
+                        max(used, seen.pct if seen else 0.0),
+                        max(regain * 60.0, seen.regain_seconds if seen else 0.0),
                     )
     account = _json_header(headers, "X-Ad-Account-Usage")
     if isinstance(account, dict):
+        reported = True
         pct = max(pct, _num(account.get("acc_id_util_pct")))
         reset = _num(account.get("reset_time_duration"))
     app = _json_header(headers, "X-App-Usage")
     if isinstance(app, dict):
+        reported = True
         pct = max(pct, *(_num(app.get(k)) for k in ("call_count", "total_cputime", "total_time")))
     insights = _json_header(headers, "X-FB-Ads-Insights-Throttle")
     insights_pct = None
     if isinstance(insights, dict):
-        insights_pct = max(
-            _num(insights.get("app_id_util_pct")), _num(insights.get("acc_id_util_pct"))
+        insights_pct = min(
+            100.0,
+            max(_num(insights.get("app_id_util_pct")), _num(insights.get("acc_id_util_pct"))),
         )
     return Usage(
         pct=min(pct, 100.0),
-        regain_seconds=regain_minutes * 60.0,
-        reset_seconds=reset,
+        regain_seconds=min(regain_minutes * 60.0, LONGEST_WAIT),
+        reset_seconds=min(reset, LONGEST_WAIT),
         insights_pct=insights_pct,
+        types=tuple(by_type.values()),
+        reported=reported,
     )
 
 
 class RateLimitWaitExceededError(Exception):
     """Waiting on throttles would exceed the configured total wait."""
+
+
+class _Bucket:
+    """One usage type of the account as the pacer sees it: its calls, usage and budget."""
+
+    def __init__(self) -> None:
+        self.sent: deque[tuple[float, int]] = deque()  # (send time, calls), oldest first
+        self.sent_total = 0  # calls sent so far (batch items count one each)
+        self.in_flight = 0  # calls sent and not answered yet
+        self.pct = 0.0
+        self.paused_until = 0.0  # Meta's regain estimate, or a reset wait near the limit
+        self.next_at = 0.0  # spacing while slowed above the high-water mark
+        self.cap = math.inf  # that slower rate, calls per second
+        # Learning: while the window still holds our first call, its length and budget.
+        self.first_sent: float | None = None
+        self.leaves_at: float | None = None  # when our first call leaves (upper bound)
+        self.learning = True
+        self.budget: int | None = None  # calls per window (a lower bound)
+        self.window: float | None = None  # seconds (an upper bound)
+
+    @property
+    def estimated(self) -> bool:
+        return self.budget is not None and self.window is not None
+
+    def record(self, at: float, calls: int) -> None:
+        if self.first_sent is None:
+            self.first_sent = at
+        self.sent_total += calls
+        self.in_flight += calls
+        if self.window is not None:  # two windows back is more than any question asks
+            horizon = at - 2.0 * (self.window + WINDOW_PAD)
+            while self.sent and self.sent[0][0] <= horizon:
+                self.sent.popleft()
+        if self.learning or self.estimated:
+            self.sent.append((at, calls))
+
+    def forget(self) -> None:
+        """Drop the estimate (it disagreed with Meta); pacing falls back on the headers."""
+        self.budget = self.window = None
+        self.learning = False
+        self.sent.clear()
+
+    def in_window(self, at: float) -> int:
+        """Our calls Meta still counts at ``at``, by the estimated window."""
+        assert self.window is not None
+        horizon = at - self.window - WINDOW_PAD
+        return sum(calls for sent_at, calls in self.sent if sent_at > horizon)
+
+    def free_at(self, start: float, calls: int) -> float:
+        """The earliest moment >= ``start`` at which ``calls`` more stay under the budget."""
+        assert self.budget is not None
+        assert self.window is not None
+        allowed = self.budget - SPARE_CALLS
+        used = self.in_window(start)
+        horizon = start - self.window - WINDOW_PAD
+        moment = start
+        for sent_at, count in self.sent:  # oldest first: wait for the oldest to leave
+            if used + calls <= allowed:
+                break
+            if sent_at <= horizon:
+                continue
+            used -= count
+            moment = max(moment, sent_at + self.window + WINDOW_PAD)
+        return moment
+
+    def learn(self, pct: float, reset: float, now: float) -> None:
+        """Bound the budget and window from one answer, while our first call is in it."""
+        if not self.learning or self.first_sent is None or reset <= 0:
+            return
+        answered = self.sent_total - self.in_flight
+        if self.leaves_at is None:
+            if pct > EMPTY_START_PCT * max(1, answered):
+                self.stop_learning()  # the window was not empty when we began: never learn
+                return
+            self.leaves_at = now + reset
+        # reset_time_duration is whole seconds rounded up: the first call leaves at most
+        # a second before now + reset. Past that point the window may have moved on.
+        self.leaves_at = min(self.leaves_at, now + reset)
+        if now >= self.leaves_at - 1.0:
+            self.stop_learning()
+            return
+        if pct < LEARN_FROM_PCT or answered < 1:
+            return
+        # Meta rounds call_count down: 100 n / (pct + 1) < budget <= 100 n / pct.
+        low = math.floor(100.0 * answered / (pct + 1.0)) + 1
+        high = math.floor(100.0 * answered / pct)
+        self.budget = min(max(self.budget or 0, low), high)
+        self.window = self.leaves_at - self.first_sent
+
+    def stop_learning(self) -> None:
+        self.learning = False
+        if not self.estimated:
+            self.sent.clear()
 
 
 class Pacer:
@@ -121,56 +263,144 @@ class Pacer:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_at = 0.0
+        self._buckets: dict[str, _Bucket] = {}
         self.waited_seconds = 0.0  # time spent waiting beyond normal spacing (rate limits)
         self.throttles = 0
         self.requests = 0
         self.insights_pct: float | None = None
 
-    def acquire(self) -> None:
-        """Block until this account may send its next request."""
+    def _bucket(self, usage_type: str | None) -> _Bucket:
+        return self._buckets.setdefault(usage_type or "", _Bucket())
+
+    def budget(self, usage_type: str) -> tuple[int, float] | None:
+        """The learnt (calls, seconds) budget of a usage type, if any."""
+        with self._lock:
+            bucket = self._buckets.get(usage_type)
+            if bucket is None or bucket.budget is None or bucket.window is None:
+                return None
+            return bucket.budget, bucket.window
+
+    def acquire(self, usage_type: str | None = None, calls: int = 1) -> None:
+        """Block until this account may send its next request.
+
+        ``usage_type`` is the Business-Use-Case type the request is charged to, when the
+        caller knows it, and ``calls`` what it costs (a batch: one per item).
+        """
+        calls = max(1, calls)
         with self._lock:
             now = self._clock()
-            start = max(now, self._next_at)
+            bucket = self._bucket(usage_type)
+            start = max(now, self._next_at, bucket.paused_until, bucket.next_at)
+            if bucket.estimated:
+                start = bucket.free_at(start, calls)
             self._next_at = start + 1.0 / self.rate
+            if bucket.cap < math.inf:
+                bucket.next_at = start + calls / bucket.cap
+            bucket.record(start, calls)
             self.requests += 1
         wait = start - now
         if wait > 0:
             self._sleep(wait)
 
-    def observe(self, usage: Usage) -> None:
-        """Adapt to a response's usage headers (errors and batch items included)."""
+    def release(self, usage_type: str | None = None, calls: int = 1) -> None:
+        """A request acquired for ``usage_type`` got no answer (it failed on the way)."""
         with self._lock:
+            bucket = self._bucket(usage_type)
+            bucket.in_flight = max(0, bucket.in_flight - max(1, calls))
+
+    def observe(self, usage: Usage, usage_type: str | None = None, calls: int = 0) -> None:
+        """Adapt to a response's usage headers (errors and batch items included).
+
+        ``calls`` is what the answered request cost (0 for a batch item, whose request was
+        answered already). Never raises: a wait beyond max_rate_limit_wait_seconds is cut to
+        what is left, and the throttle that follows fails the account with Meta's error.
+        """
+        with self._lock:
+            now = self._clock()
+            if calls:
+                own = self._bucket(usage_type)
+                own.in_flight = max(0, own.in_flight - calls)
             if usage.insights_pct is not None:
                 self.insights_pct = usage.insights_pct
-            if usage.regain_seconds > 0:
-                self._pause_locked(usage.regain_seconds)
-            elif usage.pct >= NEAR_LIMIT_PCT and usage.reset_seconds > 0:
-                self._pause_locked(min(usage.reset_seconds, 300.0))
-            if usage.pct >= HIGH_WATER_PCT:
-                share = (100.0 - usage.pct) / (100.0 - HIGH_WATER_PCT)
-                self.rate = max(MIN_RATE, min(self.rate, self.max_rate * max(share, 0.0)))
-            else:
+            if usage.reported:
+                self._observe_buckets(usage, usage_type, now, answered=calls > 0)
+            if usage.pct < HIGH_WATER_PCT:
                 self.rate = min(self.max_rate, self.rate + self.max_rate / 10.0)
 
-    def on_throttle(self, wait_seconds: float | None) -> None:
-        """Multiplicative decrease, then pause for Meta's estimate (or the current spacing)."""
+    def _observe_buckets(
+        self, usage: Usage, usage_type: str | None, now: float, *, answered: bool
+    ) -> None:
+        entries = {entry.usage_type: entry for entry in usage.types}
+        if not entries:  # no Business-Use-Case header: the account figures are the call's own
+            entries = {usage_type or "": TypeUsage(usage_type or "", usage.pct, 0.0)}
+        # reset_time_duration describes the bucket the call was charged to: the one entry,
+        # or the caller's type when the header lists several.
+        own = next(iter(entries)) if len(entries) == 1 else usage_type
+        if usage.regain_seconds > 0 and not any(e.regain_seconds for e in entries.values()):
+            self._pause_locked(usage.regain_seconds, self._bucket(own), now)
+        for kind, entry in entries.items():
+            bucket = self._bucket(kind)
+            reset = usage.reset_seconds if kind == own else 0.0
+            bucket.pct = entry.pct
+            if entry.regain_seconds > 0:
+                self._pause_locked(entry.regain_seconds, bucket, now)
+            if kind == own and answered:  # a batch item's figure predates later items
+                bucket.learn(entry.pct, reset, now)
+            if bucket.estimated and bucket.budget is not None:
+                # Meta counts more than the mirror: someone else spends this budget too.
+                predicted = 100.0 * bucket.in_window(now) / bucket.budget
+                if entry.pct > predicted + 100.0 / bucket.budget + 1.0:
+                    bucket.forget()
+            if bucket.estimated:
+                bucket.cap = math.inf
+                continue
+            if entry.pct >= NEAR_LIMIT_PCT and reset > 0:
+                self._pause_locked(min(reset, 300.0), bucket, now)
+            if entry.pct >= HIGH_WATER_PCT:
+                share = (100.0 - entry.pct) / (100.0 - HIGH_WATER_PCT)
+                bucket.cap = max(MIN_RATE, self.max_rate * max(share, 0.0))
+            else:
+                bucket.cap = math.inf
+
+    def on_throttle(self, wait_seconds: float | None, usage_type: str | None = None) -> None:
+        """Multiplicative decrease, then pause for Meta's estimate (or the current spacing).
+
+        The throttled type's budget estimate is dropped: it was wrong, or the budget changed.
+        """
         with self._lock:
             self.throttles += 1
             self.rate = max(MIN_RATE, self.rate / 2.0)
+            self._bucket(usage_type).forget()
             self._pause_locked(wait_seconds if wait_seconds else 2.0 / self.rate)
 
-    def _pause_locked(self, seconds: float) -> None:
-        now = self._clock()
+    def _pause_locked(
+        self, seconds: float, bucket: _Bucket | None = None, now: float | None = None
+    ) -> None:
+        """Hold the account (or one bucket) for ``seconds``; counted in the total wait.
+
+        A bucket pause comes from the headers and never raises: it is cut to the wait left.
+        A throttle's pause (no bucket) raises when the total wait would pass the maximum.
+        """
+        now = self._clock() if now is None else now
+        if bucket is not None:
+            seconds = min(seconds, max(0.0, self.max_wait_seconds - self.waited_seconds))
+            current = max(now, self._next_at, bucket.paused_until)
+        else:
+            current = max(now, self._next_at)
         until = now + seconds
-        if until > self._next_at:
-            extra = until - max(now, self._next_at)
-            if self.waited_seconds + extra > self.max_wait_seconds:
-                msg = (
-                    f"rate-limit waits would exceed max_rate_limit_wait_seconds "
-                    f"({self.max_wait_seconds:.0f}s)"
-                )
-                raise RateLimitWaitExceededError(msg)
-            self.waited_seconds += extra
+        if until <= current:
+            return
+        extra = until - current
+        if bucket is None and self.waited_seconds + extra > self.max_wait_seconds:
+            msg = (
+                f"rate-limit waits would exceed max_rate_limit_wait_seconds "
+                f"({self.max_wait_seconds:.0f}s)"
+            )
+            raise RateLimitWaitExceededError(msg)
+        self.waited_seconds += extra
+        if bucket is not None:
+            bucket.paused_until = until
+        else:
             self._next_at = until
 
 

@@ -206,8 +206,17 @@ class TapMetaAds(Tap):
         """Configured accounts, or every active account the token can see."""
         if self._account_ids is None:
             configured = list(self._settings)
-            self._account_ids = configured or stream.discover_account_ids()
-            if not configured:
+            if configured:
+                self._account_ids = configured
+                return configured
+            try:
+                self._account_ids = stream.discover_account_ids()
+            except GraphFatalError as exc:
+                line = exc.line.replace("Meta API", "token #1", 1)
+                self.record_failure("token #1", "ad_account", line, exc.info)
+                self.logger.error("%s", line)
+                self._account_ids = []
+            else:
                 self.logger.info(
                     "No accounts configured; reading the %d active accounts the token can see",
                     len(self._account_ids),

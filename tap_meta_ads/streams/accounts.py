@@ -62,6 +62,8 @@ class AdAccountStream(MetaAdsStream):
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context)
+        if not account:  # no accounts to read (none visible, or listing them failed)
+            return
         row = self.request_json(
             f"/act_{account}", {"fields": ",".join(self.graph_fields())}, context
         )

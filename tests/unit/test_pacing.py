@@ -75,7 +75,9 @@ def test_read_usage_tolerates_garbage():
             "X-FB-Ads-Insights-Throttle": json.dumps({"app_id_util_pct": "7"}),
         }
     )
-    assert usage == Usage(pct=0.0, regain_seconds=0.0, reset_seconds=0.0, insights_pct=7.0)
+    assert usage == Usage(
+        pct=0.0, regain_seconds=0.0, reset_seconds=0.0, insights_pct=7.0, reported=False
+    )
 
 
 def test_pacer_spaces_requests_at_the_rate():
@@ -102,9 +104,13 @@ def test_aimd_halves_on_throttle_and_recovers_additively():
 
 
 def test_high_usage_slows_down_in_proportion():
-    pacer = Pacer(2.0)
-    pacer.observe(Usage(pct=87.5))
-    assert pacer.rate == pytest.approx(1.0)
+    clock = FakeClock()
+    pacer = Pacer(2.0, clock=clock, sleep=clock.sleep)
+    pacer.observe(Usage(pct=87.5))  # half-way from 75 % to 100 %: half the ceiling
+    pacer.acquire()
+    pacer.acquire()
+    assert clock.slept == pytest.approx(1.0)
+    assert pacer.rate == 2.0  # the AIMD rate only halves on throttles
 
 
 def test_regain_estimate_is_waited_out():
