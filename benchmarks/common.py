@@ -14,11 +14,13 @@ from pathlib import Path
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 
 
-def catalog_for(streams: set[str], workdir: Path) -> Path:
-    """The tap's discovered catalog with only ``streams`` selected."""
-    found = json.loads(
-        subprocess.run([TAP, "--discover"], capture_output=True, text=True, check=True).stdout
-    )
+def catalog_for(streams: set[str], workdir: Path, config: Path | None = None) -> Path:
+    """The tap's discovered catalog with only ``streams`` selected.
+
+    With ``config``, discovery sees its custom reports (``insights_reports``) too.
+    """
+    command = [TAP, "--discover", *(["--config", str(config)] if config else [])]
+    found = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     for entry in found["streams"]:
         for meta in entry["metadata"]:
             if meta["breadcrumb"] == []:
@@ -42,7 +44,7 @@ def run_tap(config: dict[str, object], streams: set[str]) -> TapRun:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config))
-    catalog = catalog_for(streams, workdir)
+    catalog = catalog_for(streams, workdir, config_path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     process = subprocess.run(

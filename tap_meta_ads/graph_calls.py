@@ -47,7 +47,8 @@ class StreamGraphCalls:
         items = response_json(response)
         pacer = self._stream.tap.pacer_for(account_id)
         answers: list[dict[str, Any] | None] = []
-        for item in items if isinstance(items, list) else []:
+        items = items if isinstance(items, list) else []
+        for index, item in enumerate(items):
             if not isinstance(item, dict):
                 answers.append(None)
                 continue
@@ -56,7 +57,8 @@ class StreamGraphCalls:
                 for h in item.get("headers") or []
                 if isinstance(h, dict)
             }
-            pacer.observe(read_usage(headers, account_id))
+            later = len(items) - 1 - index  # items are charged in order
+            pacer.observe(read_usage(headers, account_id), ADS_INSIGHTS, later=later)
             try:
                 body = json.loads(item.get("body") or "null")
             except ValueError:

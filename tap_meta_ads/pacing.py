@@ -8,13 +8,14 @@ response (``X-Business-Use-Case-Usage``, ``X-Ad-Account-Usage``, ``X-App-Usage``
 - spaces requests at a rate that grows additively on success up to ``requests_per_second``
   and halves on a throttle (AIMD), for the whole account;
 - keeps one bucket per usage type, so a full insights budget never holds back object reads;
-- learns each bucket's budget while the window still holds the tap's first call of that
-  type: ``call_count`` per call gives the calls per window, and ``reset_time_duration`` the
-  moment that first call leaves, hence the window's length. From then on it mirrors the
-  window with its own calls (a batch counts one per item) and sends a call only when it
-  stays one call under the budget, at the moment the oldest leaves. A response saying more
-  than the mirror predicts (another client on the same budget) or a throttle makes it forget
-  the estimate;
+- learns each bucket's budget from a call answered alone in a (nearly) empty window, while
+  that call is still in it: ``call_count`` against the calls sent since gives the calls per
+  window (Meta rounds it down, so a lower bound), and ``reset_time_duration`` the moment
+  that first call leaves, hence the window's length. From then on it mirrors the window with
+  its own calls (a batch counts one per item) and sends a call only when it stays one call
+  under the budget, at the moment the oldest leaves. Answers no budget fits, a response
+  saying more than the mirror predicts (another client on the same budget) or a throttle
+  make it forget the estimate, and learn again from the next empty window;
 - without an estimate, slows a bucket in proportion above a high-water mark of usage and
   waits for ``reset_time_duration`` near the limit;
 - waits as long as Meta says when it gives ``estimated_time_to_regain_access`` (minutes).
@@ -40,13 +41,18 @@ LONGEST_WAIT = 86400.0
 ADS_MANAGEMENT = "ads_management"
 ADS_INSIGHTS = "ads_insights"
 CUSTOM_AUDIENCE = "custom_audience"
-#: Learning: a budget is estimated once usage reaches this share (the bounds are tight then).
-LEARN_FROM_PCT = 50.0
-#: Learning assumes an empty window at the start: the first answer must say at most this.
+#: Learning: a budget is estimated once usage reaches this share (the bounds are tight
+#: enough then: within 5 %), and refined while the window still holds the first call.
+LEARN_FROM_PCT = 20.0
+#: Learning starts from a call answered alone in a window that says at most this (so the
+#: budget is at least 20 calls; below that the headers alone pace).
 EMPTY_START_PCT = 5.0
 #: Calls kept in reserve under the estimated budget, and seconds added to the window.
 SPARE_CALLS = 1
 WINDOW_PAD = 0.5
+#: Recent calls remembered per usage type (the mirror needs one window's worth).
+MIRROR_LENGTH = 100_000
+NO_BUDGET_ABOVE = 10**12
 
 
 @dataclass(frozen=True)
@@ -156,17 +162,21 @@ class _Bucket:
     """One usage type of the account as the pacer sees it: its calls, usage and budget."""
 
     def __init__(self) -> None:
-        self.sent: deque[tuple[float, int]] = deque()  # (send time, calls), oldest first
+        # (send time, calls) of our recent calls, oldest first; bounded, the mirror needs
+        # one window's worth
+        self.sent: deque[tuple[float, int]] = deque(maxlen=MIRROR_LENGTH)
         self.sent_total = 0  # calls sent so far (batch items count one each)
         self.in_flight = 0  # calls sent and not answered yet
         self.pct = 0.0
         self.paused_until = 0.0  # Meta's regain estimate, or a reset wait near the limit
         self.next_at = 0.0  # spacing while slowed above the high-water mark
         self.cap = math.inf  # that slower rate, calls per second
-        # Learning: while the window still holds our first call, its length and budget.
-        self.first_sent: float | None = None
-        self.leaves_at: float | None = None  # when our first call leaves (upper bound)
-        self.learning = True
+        # Learning starts from a call answered alone in a (nearly) empty window, and lasts
+        # while that call is still in it: then the window's length and budget follow.
+        self.first_sent: float | None = None  # when that call was sent
+        self.leaves_at: float | None = None  # when it leaves the window (upper bound)
+        self.learn_base = 0  # calls sent before it
+        self.low, self.high = 1, NO_BUDGET_ABOVE  # what the answers so far allow the budget
         self.budget: int | None = None  # calls per window (a lower bound)
         self.window: float | None = None  # seconds (an upper bound)
 
@@ -175,22 +185,18 @@ class _Bucket:
         return self.budget is not None and self.window is not None
 
     def record(self, at: float, calls: int) -> None:
-        if self.first_sent is None:
-            self.first_sent = at
         self.sent_total += calls
         self.in_flight += calls
         if self.window is not None:  # two windows back is more than any question asks
             horizon = at - 2.0 * (self.window + WINDOW_PAD)
             while self.sent and self.sent[0][0] <= horizon:
                 self.sent.popleft()
-        if self.learning or self.estimated:
-            self.sent.append((at, calls))
+        self.sent.append((at, calls))
 
     def forget(self) -> None:
         """Drop the estimate (it disagreed with Meta); pacing falls back on the headers."""
         self.budget = self.window = None
-        self.learning = False
-        self.sent.clear()
+        self.leaves_at = None
 
     def in_window(self, at: float) -> int:
         """Our calls Meta still counts at ``at``, by the estimated window."""
@@ -215,34 +221,41 @@ class _Bucket:
             moment = max(moment, sent_at + self.window + WINDOW_PAD)
         return moment
 
-    def learn(self, pct: float, reset: float, now: float) -> None:
-        """Bound the budget and window from one answer, while our first call is in it."""
-        if not self.learning or self.first_sent is None or reset <= 0:
+    def learn(self, pct: float, reset: float, now: float, later: int = 0) -> None:
+        """Bound the budget and window from the answer to one of our calls.
+
+        ``later`` is how many calls of the same request were answered after it (the rest of
+        a batch, whose items Meta charges one after the other).
+        """
+        if reset <= 0 or not self.sent:
             return
-        answered = self.sent_total - self.in_flight
+        if self.leaves_at is not None and now >= self.leaves_at - 1.0:
+            self.leaves_at = None  # the first call may have left: start again when we can
         if self.leaves_at is None:
-            if pct > EMPTY_START_PCT * max(1, answered):
-                self.stop_learning()  # the window was not empty when we began: never learn
-                return
+            if self.estimated:
+                return  # learnt already: the mirror paces, the headers check it
+            last_sent, last_calls = self.sent[-1]
+            if self.in_flight or last_calls != 1 or pct > EMPTY_START_PCT:
+                return  # not alone in an empty window: nothing to learn from yet
+            self.first_sent = last_sent
+            self.learn_base = self.sent_total - 1
             self.leaves_at = now + reset
+            self.low, self.high = 1, NO_BUDGET_ABOVE
+        assert self.first_sent is not None
         # reset_time_duration is whole seconds rounded up: the first call leaves at most
-        # a second before now + reset. Past that point the window may have moved on.
+        # a second before now + reset.
         self.leaves_at = min(self.leaves_at, now + reset)
-        if now >= self.leaves_at - 1.0:
-            self.stop_learning()
-            return
+        answered = self.sent_total - self.in_flight - self.learn_base - later
         if pct < LEARN_FROM_PCT or answered < 1:
             return
         # Meta rounds call_count down: 100 n / (pct + 1) < budget <= 100 n / pct.
-        low = math.floor(100.0 * answered / (pct + 1.0)) + 1
-        high = math.floor(100.0 * answered / pct)
-        self.budget = min(max(self.budget or 0, low), high)
+        self.low = max(self.low, math.floor(100.0 * answered / (pct + 1.0)) + 1)
+        self.high = min(self.high, math.floor(100.0 * answered / pct))
+        if self.low > self.high:  # no budget fits: someone else spends it too
+            self.forget()
+            return
+        self.budget = self.low
         self.window = self.leaves_at - self.first_sent
-
-    def stop_learning(self) -> None:
-        self.learning = False
-        if not self.estimated:
-            self.sent.clear()
 
 
 class Pacer:
@@ -295,7 +308,7 @@ class Pacer:
                 start = bucket.free_at(start, calls)
             self._next_at = start + 1.0 / self.rate
             if bucket.cap < math.inf:
-                bucket.next_at = start + calls / bucket.cap
+                bucket.next_at = start + 1.0 / bucket.cap
             bucket.record(start, calls)
             self.requests += 1
         wait = start - now
@@ -308,12 +321,20 @@ class Pacer:
             bucket = self._bucket(usage_type)
             bucket.in_flight = max(0, bucket.in_flight - max(1, calls))
 
-    def observe(self, usage: Usage, usage_type: str | None = None, calls: int = 0) -> None:
+    def observe(
+        self,
+        usage: Usage,
+        usage_type: str | None = None,
+        calls: int = 0,
+        *,
+        later: int | None = None,
+    ) -> None:
         """Adapt to a response's usage headers (errors and batch items included).
 
         ``calls`` is what the answered request cost (0 for a batch item, whose request was
-        answered already). Never raises: a wait beyond max_rate_limit_wait_seconds is cut to
-        what is left, and the throttle that follows fails the account with Meta's error.
+        answered already); for a batch item, ``later`` is how many items follow it. Never
+        raises: a wait beyond max_rate_limit_wait_seconds is cut to what is left, and the
+        throttle that follows fails the account with Meta's error.
         """
         with self._lock:
             now = self._clock()
@@ -323,12 +344,14 @@ class Pacer:
             if usage.insights_pct is not None:
                 self.insights_pct = usage.insights_pct
             if usage.reported:
-                self._observe_buckets(usage, usage_type, now, answered=calls > 0)
+                # Which of our calls it answers: the request's own, or a batch item.
+                answers = later if later is not None else (0 if calls > 0 else None)
+                self._observe_buckets(usage, usage_type, now, answers)
             if usage.pct < HIGH_WATER_PCT:
                 self.rate = min(self.max_rate, self.rate + self.max_rate / 10.0)
 
     def _observe_buckets(
-        self, usage: Usage, usage_type: str | None, now: float, *, answered: bool
+        self, usage: Usage, usage_type: str | None, now: float, later: int | None
     ) -> None:
         entries = {entry.usage_type: entry for entry in usage.types}
         if not entries:  # no Business-Use-Case header: the account figures are the call's own
@@ -344,8 +367,8 @@ class Pacer:
             bucket.pct = entry.pct
             if entry.regain_seconds > 0:
                 self._pause_locked(entry.regain_seconds, bucket, now)
-            if kind == own and answered:  # a batch item's figure predates later items
-                bucket.learn(entry.pct, reset, now)
+            if kind == own and later is not None:
+                bucket.learn(entry.pct, reset, now, later)
             if bucket.estimated and bucket.budget is not None:
                 # Meta counts more than the mirror: someone else spends this budget too.
                 predicted = 100.0 * bucket.in_window(now) / bucket.budget

@@ -2,7 +2,17 @@ import json
 
 import pytest
 
-from tap_meta_ads.pacing import Pacer, RateLimitWaitExceededError, Usage, read_usage
+from tap_meta_ads.pacing import (
+    ADS_INSIGHTS,
+    ADS_MANAGEMENT,
+    Pacer,
+    RateLimitWaitExceededError,
+    TypeUsage,
+    Usage,
+    read_usage,
+)
+from tap_meta_ads.sandbox.calls import Call
+from tap_meta_ads.sandbox.ratelimit import RateLimitConfig, RateLimiter
 
 
 class FakeClock:
@@ -127,3 +137,169 @@ def test_total_wait_is_bounded():
     pacer = Pacer(2.0, max_wait_seconds=100, clock=clock, sleep=clock.sleep)
     with pytest.raises(RateLimitWaitExceededError, match="max_rate_limit_wait_seconds"):
         pacer.on_throttle(3600)
+
+
+# -- usage types and the learnt budget, against the sandbox's own rate limiter ------------------
+
+ACCOUNT = "1001"
+
+
+class Meta:
+    """The sandbox's Business-Use-Case limiter on a fake clock, answering the pacer's calls."""
+
+    def __init__(self, clock, budget=40, window=20.0, latency=0.02):
+        self.clock = clock
+        self.latency = latency
+        self.limiter = RateLimiter(
+            RateLimitConfig(
+                budget_window=window,
+                management_budget=budget,
+                insights_budget=budget,
+                lockout_seconds=30.0,
+            ),
+            clock=clock,
+        )
+
+    def call(self, pacer, usage_type=ADS_MANAGEMENT, calls=1):
+        """One request through the pacer: ``calls`` > 1 is a batch, charged per item."""
+        pacer.acquire(usage_type, calls)
+        self.clock.now += self.latency
+        answers = []
+        for _ in range(calls):
+            call = Call("token", ACCOUNT, usage_type, "GET", "/x", "/x")
+            refused = self.limiter.admit(call)
+            answers.append((refused, self.limiter.usage_headers(call, 0)))
+        if calls == 1:
+            pacer.observe(read_usage(answers[0][1], ACCOUNT), usage_type, 1)
+        else:  # the batch answer has no usage headers; its items do
+            pacer.observe(read_usage({}, ACCOUNT), usage_type, calls)
+            for index, (_, headers) in enumerate(answers):
+                pacer.observe(read_usage(headers, ACCOUNT), usage_type, later=calls - 1 - index)
+        return [refused for refused, _ in answers]
+
+
+def test_read_usage_keeps_each_usage_type():
+    headers = {
+        "X-Business-Use-Case-Usage": json.dumps(
+            {
+                "1": [
+                    {"type": "ads_management", "call_count": 30, "total_time": 80},
+                    {"type": "ads_insights", "call_count": 5, "estimated_time_to_regain_access": 2},
+                ]
+            }
+        )
+    }
+    usage = read_usage(headers, "1")
+    assert usage.pct == 80
+    assert usage.types == (
+        TypeUsage("ads_management", 80.0, 0.0),
+        TypeUsage("ads_insights", 5.0, 120.0),
+    )
+    assert read_usage({}, "1").reported is False
+
+
+def test_a_full_insights_budget_does_not_hold_back_object_reads():
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    pacer.observe(Usage(types=(TypeUsage(ADS_INSIGHTS, 100.0, 600.0),)))
+    pacer.acquire(ADS_MANAGEMENT)
+    assert clock.slept == 0
+    pacer.acquire(ADS_INSIGHTS)
+    assert clock.slept == pytest.approx(600)
+
+
+def test_the_budget_is_learnt_and_never_exceeded():
+    clock = FakeClock()
+    meta = Meta(clock)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    refused = [r for _ in range(200) for r in meta.call(pacer)]
+    assert refused.count(None) == 200  # not one call throttled
+    budget, window = pacer.budget(ADS_MANAGEMENT) or (0, 0.0)
+    assert budget == 40  # call_count 2, 5, 7... per call: 40 calls per window
+    assert 20.0 <= window <= 21.5  # reset_time_duration is whole seconds, rounded up
+    stats = meta.limiter.stats()
+    assert stats["lockouts"] == 0
+    assert stats["max_usage_pct"] >= 95  # the budget is used, not left idle
+
+
+def test_a_batch_counts_one_call_per_item():
+    clock = FakeClock()
+    meta = Meta(clock)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    answers = []
+    for _ in range(12):
+        answers += meta.call(pacer, ADS_INSIGHTS)  # learn the budget from single calls
+    for _ in range(10):
+        answers += meta.call(pacer, ADS_INSIGHTS, calls=9)  # 9-item polls: 102 calls in all
+    assert answers.count(None) == len(answers) == 102
+    assert meta.limiter.stats()["lockouts"] == 0
+    assert pacer.budget(ADS_INSIGHTS) is not None
+
+
+def test_batch_items_teach_the_budget_in_the_order_they_were_charged():
+    clock = FakeClock()
+    meta = Meta(clock)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    meta.call(pacer, ADS_INSIGHTS)  # alone in an empty window: learning starts
+    meta.call(pacer, ADS_INSIGHTS, calls=10)
+    assert pacer.budget(ADS_INSIGHTS) == (40, pytest.approx(20.0, abs=1.0))
+
+
+def test_no_learning_when_the_window_was_not_empty():
+    clock = FakeClock()
+    meta = Meta(clock)
+    other = Pacer(10.0, clock=clock, sleep=clock.sleep)  # another client, same budget
+    for _ in range(20):
+        meta.call(other)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        meta.call(pacer)
+    assert pacer.budget(ADS_MANAGEMENT) is None  # first answer said 52 %: not its own calls
+
+
+def test_another_client_on_the_budget_makes_the_estimate_go():
+    clock = FakeClock()
+    meta = Meta(clock)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(12):
+        meta.call(pacer)
+    assert pacer.budget(ADS_MANAGEMENT) is not None
+    other = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        meta.call(other)
+    meta.call(pacer)  # Meta counts 10 calls more than the pacer sent
+    assert pacer.budget(ADS_MANAGEMENT) is None
+
+
+def test_a_throttle_halves_the_rate_and_drops_the_estimate():
+    clock = FakeClock()
+    meta = Meta(clock)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(12):
+        meta.call(pacer)
+    assert pacer.budget(ADS_MANAGEMENT) is not None
+    pacer.on_throttle(None, ADS_MANAGEMENT)
+    assert pacer.rate == 5.0
+    assert pacer.budget(ADS_MANAGEMENT) is None
+
+
+def test_a_request_that_failed_on_the_way_is_released():
+    clock = FakeClock()
+    meta = Meta(clock)
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    pacer.acquire(ADS_MANAGEMENT)
+    pacer.release(ADS_MANAGEMENT)  # e.g. a timeout: no answer, nothing in flight
+    meta.call(pacer)
+    for _ in range(10):
+        meta.call(pacer)
+    assert pacer.budget(ADS_MANAGEMENT) is not None  # learning needs nothing in flight
+
+
+def test_a_long_regain_estimate_on_a_success_never_raises():
+    clock = FakeClock()
+    pacer = Pacer(2.0, max_wait_seconds=100, clock=clock, sleep=clock.sleep)
+    pacer.observe(Usage(pct=100, regain_seconds=3600))  # cut to the wait left
+    pacer.acquire()
+    assert clock.slept == pytest.approx(100)
+    with pytest.raises(RateLimitWaitExceededError):
+        pacer.on_throttle(60)  # the throttle that follows fails the account

@@ -55,8 +55,8 @@ from tap_meta_ads.errors import (
     parse_error,
     remedy,
 )
-from tap_meta_ads.pacing import MIN_RATE, Pacer, read_usage
-from tap_meta_ads.settings import ATTRIBUTION_WINDOWS, CONFIG_SCHEMA
+from tap_meta_ads.pacing import ADS_INSIGHTS, ADS_MANAGEMENT, MIN_RATE, Pacer, read_usage
+from tap_meta_ads.settings import ATTRIBUTION_WINDOWS, BUILT_IN_STREAMS, CONFIG_SCHEMA
 from tap_meta_ads.tap import TapMetaAds
 
 TAP_BIN = str(Path(sys.executable).parent / "tap-meta-ads")
@@ -149,6 +149,11 @@ def _setting_names() -> frozenset[str]:
     return frozenset(payload_tap().config_jsonschema["properties"])
 
 
+@functools.cache
+def _built_in_streams() -> frozenset[str]:
+    return frozenset(TapMetaAds(config={"access_token": "x"}, validate_config=False).streams)
+
+
 def _configured_secrets(config: dict[str, Any], secrets: list[str]) -> list[str]:
     """The generated secrets the config holds where secrets go (tokens, app secret)."""
     places = [config.get("access_token"), config.get("app_secret")]
@@ -200,7 +205,9 @@ def configs(draw: st.DrawFn) -> tuple[dict[str, Any], list[str]]:
         {},
         optional={
             "name": st.one_of(
-                st.sampled_from(["by_country", "campaigns", "Bad-Name", "", "x" * 70]),
+                st.sampled_from(
+                    ["by_country", "campaigns", "businesses", "me", "Bad-Name", "", "x" * 70]
+                ),
                 anywhere,
             ),
             "level": st.one_of(st.sampled_from(["account", "campaign", "adset", "ad"]), JUNK),
@@ -381,6 +388,11 @@ def _assert_usable(tap: TapMetaAds) -> None:
         assert value <= high, (name, value)
     assert isinstance(tap.config.get("api_url"), str)
     assert isinstance(tap.config.get("api_version"), str)
+    reports = tap.config.get("insights_reports") or []
+    for report in reports:  # each report is a stream of its own...
+        assert type(tap.streams[report["name"]]).__name__ == f"Report_{report['name']}"
+    for name in _built_in_streams():  # ...replacing none of the tap's own
+        assert not type(tap.streams[name]).__name__.startswith("Report_"), name
     stream = tap.streams["campaigns"]
     assert stream.timeout >= 1
     assert 1 <= stream.page_size(None) <= 5000
@@ -401,6 +413,15 @@ def _assert_usable(tap: TapMetaAds) -> None:
 @example(case=({"access_token": "EAABsecretsecretsecret", "request_timeout_seconds": 0.5}, []))
 @example(case=({"access_token": "EAABsecretsecretsecret", "requests_per_second": 10**400}, []))
 @example(case=({"access_token": "EAABsecretsecretsecret", "accounts": 1}, []))
+@example(
+    case=(
+        {
+            "access_token": "EAABsecretsecretsecret",
+            "insights_reports": [{"name": "businesses", "fields": ["spend"]}],
+        },
+        [],
+    )
+)
 @example(
     case=(
         {"access_token": "EAABsecretsecretsecret", "account_ids": ["EAABsecretsecretsecret"]},
@@ -909,6 +930,57 @@ def test_any_usage_headers_give_bounded_figures_and_never_upset_the_pacer(header
     pacer.acquire()
     assert MIN_RATE <= pacer.rate <= 2.0
     assert pacer.waited_seconds <= pacer.max_wait_seconds
+
+
+PACER_STEPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("acquire"),
+            st.sampled_from([None, ADS_MANAGEMENT, ADS_INSIGHTS]),
+            st.integers(min_value=0, max_value=60),
+        ),
+        st.tuples(
+            st.just("observe"),
+            st.sampled_from([None, ADS_MANAGEMENT, ADS_INSIGHTS]),
+            st.integers(min_value=0, max_value=60),
+            HEADERS,
+            st.one_of(st.none(), st.integers(min_value=0, max_value=50)),
+        ),
+        st.tuples(st.just("release"), st.sampled_from([None, ADS_MANAGEMENT, ADS_INSIGHTS])),
+        st.tuples(st.just("throttle"), st.one_of(st.none(), st.floats(0, 120))),
+        st.tuples(st.just("time"), st.floats(min_value=0, max_value=100)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=PACER_STEPS)
+def test_any_sequence_of_calls_and_answers_keeps_the_pacer_sane(steps):
+    clock = FakeClock()
+    pacer = Pacer(5.0, max_wait_seconds=1e9, clock=clock, sleep=clock.sleep)
+    for step in steps:
+        before = clock.now
+        if step[0] == "acquire":
+            pacer.acquire(step[1], step[2])
+        elif step[0] == "observe":
+            pacer.observe(read_usage(step[3], "1"), step[1], step[2], later=step[4])
+        elif step[0] == "release":
+            pacer.release(step[1])
+        elif step[0] == "throttle":
+            pacer.on_throttle(step[1], ADS_MANAGEMENT)
+        else:
+            clock.now += step[1]
+        assert clock.now >= before
+        assert MIN_RATE <= pacer.rate <= 5.0
+        for kind in (ADS_MANAGEMENT, ADS_INSIGHTS):
+            learnt = pacer.budget(kind)
+            assert learnt is None or (learnt[0] >= 1 and learnt[1] >= 0)
+
+
+def test_reserved_stream_names_are_the_tap_streams():
+    """A new stream must be added to settings.BUILT_IN_STREAMS, or a report could replace it."""
+    assert set(BUILT_IN_STREAMS) == _built_in_streams()
 
 
 def test_config_schema_ranges_cover_every_numeric_setting():
