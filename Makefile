@@ -27,13 +27,13 @@ demo: install postgres
 	bash scripts/demo.sh
 
 test: install postgres
-	$(BIN)/ruff check tap_meta_ads tests scripts benchmarks
+	$(BIN)/ruff check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check tap_meta_ads tests scripts benchmarks
-	$(BIN)/ruff format --check tap_meta_ads tests scripts benchmarks
+	$(BIN)/ruff check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
+	$(BIN)/ruff format --check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
 	$(BIN)/mypy
 
 clean:

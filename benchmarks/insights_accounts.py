@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import run_tap
 
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.server import start_in_thread
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.server import start_in_thread
 
 
 def main() -> None:

@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import run_tap
 
-from tap_meta_ads.sandbox import ids
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.ratelimit import RateLimitConfig
-from tap_meta_ads.sandbox.server import start_in_thread
+from meta_ads_sandbox import ids
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.ratelimit import RateLimitConfig
+from meta_ads_sandbox.server import start_in_thread
 
 #: A bucket whose usage never came this near the budget was limited by something else.
 BUDGET_BOUND_PCT = 90

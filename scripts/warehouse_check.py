@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from tap_meta_ads.sandbox import ids as sandbox_ids  # test tooling may look inside the sandbox
+from meta_ads_sandbox import ids as sandbox_ids  # test tooling may look inside the sandbox
 
 ZERO_DECIMAL = {"CLP", "COP", "CRC", "HUF", "ISK", "IDR", "JPY", "KRW", "PYG", "TWD", "VND"}
 
@@ -419,8 +419,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--schema", default="meta_ads")
     parser.add_argument("--accounts", help="comma list of numeric ids (default: active ones)")
-    parser.add_argument("--insights-since", type=dt.date.fromisoformat,
-                        help="first insights day the run read (default: all of the truth)")
+    parser.add_argument(
+        "--insights-since",
+        type=dt.date.fromisoformat,
+        help="first insights day the run read (default: all of the truth)",
+    )
     args = parser.parse_args()
     truth = Truth(args.truth, [], insights_since=args.insights_since)
     truth.account_ids = (

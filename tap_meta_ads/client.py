@@ -15,8 +15,8 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams import RESTStream
 
-from tap_meta_ads.auth import GraphAuth
-from tap_meta_ads.errors import (
+from tap_meta_ads.graph.auth import GraphAuth
+from tap_meta_ads.graph.errors import (
     Action,
     GraphFatalError,
     GraphRetriableError,
@@ -28,15 +28,15 @@ from tap_meta_ads.errors import (
     parse_error,
     response_json,
 )
-from tap_meta_ads.money import minor_to_major
-from tap_meta_ads.pacing import (
+from tap_meta_ads.graph.pacing import (
     ADS_INSIGHTS,
     ADS_MANAGEMENT,
     CUSTOM_AUDIENCE,
     RateLimitWaitExceededError,
     read_usage,
 )
-from tap_meta_ads.pagination import GraphCursorPaginator
+from tap_meta_ads.graph.pagination import GraphCursorPaginator
+from tap_meta_ads.money import minor_to_major
 from tap_meta_ads.settings import DEFAULT_API_URL, DEFAULT_API_VERSION
 from tap_meta_ads.shaping import shape_record
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from tap_meta_ads.errors import response_json
-from tap_meta_ads.pacing import ADS_INSIGHTS, read_usage
+from tap_meta_ads.graph.errors import response_json
+from tap_meta_ads.graph.pacing import ADS_INSIGHTS, read_usage
 
 if TYPE_CHECKING:
     from tap_meta_ads.client import MetaAdsStream

@@ -15,7 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
-from tap_meta_ads.errors import (
+from tap_meta_ads.graph.errors import (
     Action,
     GraphErrorInfo,
     GraphFatalError,

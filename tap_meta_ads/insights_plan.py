@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from tap_meta_ads.errors import GraphErrorInfo, GraphFatalError, GraphRetriableError
+from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError, GraphRetriableError
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 
 LEVELS = ("account", "campaign", "adset", "ad")

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tap_meta_ads.errors import (
+from tap_meta_ads.graph.errors import (
     TOKEN_CODES,
     GraphErrorInfo,
     GraphFatalError,

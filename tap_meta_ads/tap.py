@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_meta_ads.auth import GraphAuth
-from tap_meta_ads.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.graph.auth import GraphAuth
+from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.graph.pacing import Pacer, PacerRegistry
 from tap_meta_ads.graph_calls import StreamGraphCalls
 from tap_meta_ads.insights_jobs import InsightsJobManager
-from tap_meta_ads.pacing import Pacer, PacerRegistry
 from tap_meta_ads.runlog import RunLog
 from tap_meta_ads.settings import (
     CONFIG_SCHEMA,

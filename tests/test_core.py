@@ -6,8 +6,8 @@ import atexit
 
 from singer_sdk.testing import get_tap_test_class
 
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.server import start_in_thread
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.server import start_in_thread
 from tap_meta_ads.tap import TapMetaAds
 
 _SANDBOX = start_in_thread(

@@ -15,7 +15,7 @@ from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.client import MetaAdsStream
-from tap_meta_ads.errors import response_json
+from tap_meta_ads.graph.errors import response_json
 from tap_meta_ads.streams.accounts import ACCOUNT_MONEY
 
 

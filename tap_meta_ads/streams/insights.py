@@ -19,7 +19,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.errors import GraphFatalError
+from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.insights_jobs import ReportQuery, ReportTooLargeError
 from tap_meta_ads.shaping import INT_MAX, INT_MIN
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES

@@ -47,8 +47,12 @@ class Warehouse:
             "MELTANO_DATABASE_URI": f"sqlite:///{self.system_db}",
         }
         # select_filter is a Meltano extra: its env var has a double underscore
-        env.update({f"TAP_META_ADS_{'_' if k == 'select_filter' else ''}{k.upper()}": v
-                    for k, v in tap.items()})
+        env.update(
+            {
+                f"TAP_META_ADS_{'_' if k == 'select_filter' else ''}{k.upper()}": v
+                for k, v in tap.items()
+            }
+        )
         return env
 
     def run(self, api_url: str, *extra: str, **tap: str) -> Any:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.server import start_in_thread
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.server import start_in_thread
 
 pytestmark = pytest.mark.e2e
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
@@ -21,14 +21,21 @@ START = END - dt.timedelta(days=19)
 
 def _run(tmp: Path, config: dict, state: dict | None) -> tuple[list[dict], dict, str]:
     (tmp / "config.json").write_text(json.dumps(config))
-    catalog = json.loads(subprocess.run([TAP, "--config", str(tmp / "config.json"),
-                                         "--discover"], capture_output=True, text=True,
-                                        check=True).stdout)
+    catalog = json.loads(
+        subprocess.run(
+            [TAP, "--config", str(tmp / "config.json"), "--discover"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     for entry in catalog["streams"]:
         for meta in entry["metadata"]:
             if meta["breadcrumb"] == []:
                 meta["metadata"]["selected"] = entry["tap_stream_id"] in (
-                    "ad_account", "account_insights")
+                    "ad_account",
+                    "account_insights",
+                )
     (tmp / "catalog.json").write_text(json.dumps(catalog))
     args = [TAP, "--config", str(tmp / "config.json"), "--catalog", str(tmp / "catalog.json")]
     if state is not None:
@@ -37,23 +44,30 @@ def _run(tmp: Path, config: dict, state: dict | None) -> tuple[list[dict], dict,
     result = subprocess.run(args, capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     messages = [json.loads(line) for line in result.stdout.splitlines()]
-    records = [m["record"] for m in messages
-               if m["type"] == "RECORD" and m["stream"] == "account_insights"]
+    records = [
+        m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "account_insights"
+    ]
     states = [m["value"] for m in messages if m["type"] == "STATE"]
     return records, states[-1], result.stderr
 
 
 def test_lookback_and_changed_settings(tmp_path):
-    dataset = DatasetConfig(seed=4, accounts=2, campaigns=2, adsets=1, ads=2, days=20,
-                            end_date=END)
+    dataset = DatasetConfig(seed=4, accounts=2, campaigns=2, adsets=1, ads=2, days=20, end_date=END)
     with start_in_thread(dataset, ServerConfig(job_seconds=0.2)) as api:
-        config = {"api_url": api.base_url, "access_token": "sandbox-token",
-                  "start_date": START.isoformat(), "lookback_days": 3,
-                  "job_poll_seconds": 0.1, "requests_per_second": 50}
+        config = {
+            "api_url": api.base_url,
+            "access_token": "sandbox-token",
+            "start_date": START.isoformat(),
+            "lookback_days": 3,
+            "job_poll_seconds": 0.1,
+            "requests_per_second": 50,
+        }
         first, state, _ = _run(tmp_path, config, None)
         assert min(r["date_start"] for r in first) == START.isoformat()
-        bookmarks = {p["context"]["account_id"]: p["replication_key_value"]
-                     for p in state["bookmarks"]["account_insights"]["partitions"]}
+        bookmarks = {
+            p["context"]["account_id"]: p["replication_key_value"]
+            for p in state["bookmarks"]["account_insights"]["partitions"]
+        }
         assert set(bookmarks.values()) == {END.isoformat()}
 
         again, _, log = _run(tmp_path, config, state)

@@ -17,10 +17,28 @@ pytestmark = pytest.mark.e2e
 
 END = dt.date.today() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=7)
-DATASET = ["--seed", "41", "--accounts", "3", "--campaigns", "2", "--adsets", "2", "--ads", "2",
-           "--days", "8", "--end-date", END.isoformat()]
-FAST = {"start_date": START.isoformat(), "job_poll_seconds": "0.2",
-        "requests_per_second": "20", "lookback_days": "2"}
+DATASET = [
+    "--seed",
+    "41",
+    "--accounts",
+    "3",
+    "--campaigns",
+    "2",
+    "--adsets",
+    "2",
+    "--ads",
+    "2",
+    "--days",
+    "8",
+    "--end-date",
+    END.isoformat(),
+]
+FAST = {
+    "start_date": START.isoformat(),
+    "job_poll_seconds": "0.2",
+    "requests_per_second": "20",
+    "lookback_days": "2",
+}
 
 
 def _bookmarks(warehouse) -> dict[str, dict[str, str]]:
@@ -30,16 +48,22 @@ def _bookmarks(warehouse) -> dict[str, dict[str, str]]:
     got = meltano(["state", "get", state_id], warehouse.env("http://unused"))
     assert got.returncode == 0, got.stderr[-2000:]
     state = json.loads(got.stdout)["singer_state"]["bookmarks"]
-    return {stream: {p["context"]["account_id"]: p.get("replication_key_value")
-                     for p in value.get("partitions", []) if "account_id" in p["context"]}
-            for stream, value in state.items()}
+    return {
+        stream: {
+            p["context"]["account_id"]: p.get("replication_key_value")
+            for p in value.get("partitions", [])
+            if "account_id" in p["context"]
+        }
+        for stream, value in state.items()
+    }
 
 
 def _run_records(warehouse, stream: str) -> int:
     """Records the latest run emitted for a stream, from sync_log in PostgreSQL."""
     rows = warehouse.query(
         "SELECT sum(records) FROM {schema}.sync_log WHERE stream = '" + stream + "' AND run_id ="
-        " (SELECT run_id FROM {schema}.sync_log ORDER BY finished_at DESC LIMIT 1)")
+        " (SELECT run_id FROM {schema}.sync_log ORDER BY finished_at DESC LIMIT 1)"
+    )
     return int(rows[0][0] or 0)
 
 
@@ -48,14 +72,16 @@ def test_on_demand_runs_and_sync_log(warehouse):
         first = warehouse.run(api.base_url, **FAST)
         assert first.returncode == 0, first.stderr[-3000:]
         truth = warehouse_check.Truth(api.truth(0), [], insights_since=START)
-        truth.account_ids = [a["account_id"] for a in truth.load("adaccounts")
-                             if a.get("account_status") == 1]
+        truth.account_ids = [
+            a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1
+        ]
         one, *others = truth.account_ids
         before = _bookmarks(warehouse)
 
         # sync_log: one row per account and stream, all successful, with requests counted
-        log = warehouse.query("SELECT account_id, stream, status, records, api_requests "
-                              "FROM {schema}.sync_log")
+        log = warehouse.query(
+            "SELECT account_id, stream, status, records, api_requests FROM {schema}.sync_log"
+        )
         assert {row[2] for row in log} == {"success"}
         assert {(a, "campaigns") for a in truth.account_ids} <= {(r[0], r[1]) for r in log}
         assert sum(row[4] for row in log) > 0
@@ -88,23 +114,43 @@ def test_on_demand_runs_and_sync_log(warehouse):
 
 
 def test_the_lock_makes_a_second_sync_skip_or_wait(warehouse, tmp_path):
-    env = {**os.environ, **warehouse.env("http://unused"), "TAP_META_ADS_LOCK": str(
-        tmp_path / "sync.lock"), "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        **warehouse.env("http://unused"),
+        "TAP_META_ADS_LOCK": str(tmp_path / "sync.lock"),
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     with sandbox(DATASET, ["--latency-ms", "150", "--job-seconds", "2"]) as api:
         env.update(warehouse.env(api.base_url, **FAST))
         script = str(ROOT / "deploy" / "run-sync.sh")
         first_log = (tmp_path / "first.log").open("w+")
-        first = subprocess.Popen([script, "meta-ads-to-postgres"], env=env, text=True,
-                                 stdout=first_log, stderr=subprocess.STDOUT)
+        first = subprocess.Popen(
+            [script, "meta-ads-to-postgres"],
+            env=env,
+            text=True,
+            stdout=first_log,
+            stderr=subprocess.STDOUT,
+        )
         time.sleep(4)
         assert first.poll() is None, "the first sync should still be running"
-        second = subprocess.run([script, "meta-ads-to-postgres"], env=env, text=True,
-                                capture_output=True, timeout=60, check=False)
+        second = subprocess.run(
+            [script, "meta-ads-to-postgres"],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         assert second.returncode == 0
         assert "skipping this run" in second.stdout
-        waiting = subprocess.run([script, "meta-ads-to-postgres"],
-                                 env={**env, "TAP_META_ADS_LOCK_WAIT": "600"}, text=True,
-                                 capture_output=True, timeout=660, check=False)
+        waiting = subprocess.run(
+            [script, "meta-ads-to-postgres"],
+            env={**env, "TAP_META_ADS_LOCK_WAIT": "600"},
+            text=True,
+            capture_output=True,
+            timeout=660,
+            check=False,
+        )
         first.wait(timeout=600)
         first_log.seek(0)
         assert first.returncode == 0, first_log.read()[-3000:]
@@ -121,8 +167,16 @@ def test_systemd_units_are_valid(tmp_path):
     service = service.replace("EnvironmentFile=/etc", "EnvironmentFile=-/etc")
     (tmp_path / "tap-meta-ads.service").write_text(service)
     shutil.copy(ROOT / "deploy" / "tap-meta-ads.timer", tmp_path / "tap-meta-ads.timer")
-    result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "tap-meta-ads.timer"),
-                             str(tmp_path / "tap-meta-ads.service")], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [
+            "systemd-analyze",
+            "verify",
+            str(tmp_path / "tap-meta-ads.timer"),
+            str(tmp_path / "tap-meta-ads.service"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "OnCalendar=*:0/15" in (tmp_path / "tap-meta-ads.timer").read_text()

@@ -13,10 +13,28 @@ pytestmark = pytest.mark.e2e
 
 END = dt.date.today() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=5)
-DATASET = ["--seed", "31", "--accounts", "5", "--campaigns", "2", "--adsets", "1", "--ads", "2",
-           "--days", "6", "--end-date", END.isoformat(),
-           "--token", "agency-token=1-3", "--token", "client-d-token=4",
-           "--token", "client-e-token=5"]
+DATASET = [
+    "--seed",
+    "31",
+    "--accounts",
+    "5",
+    "--campaigns",
+    "2",
+    "--adsets",
+    "1",
+    "--ads",
+    "2",
+    "--days",
+    "6",
+    "--end-date",
+    END.isoformat(),
+    "--token",
+    "agency-token=1-3",
+    "--token",
+    "client-d-token=4",
+    "--token",
+    "client-e-token=5",
+]
 
 
 def test_portfolio_with_own_tokens_and_a_revoked_one(warehouse):
@@ -25,17 +43,34 @@ def test_portfolio_with_own_tokens_and_a_revoked_one(warehouse):
         account = {t: grants[t][0].removeprefix("act_") for t in grants}
         api.admin("revoke?token=client-e-token&account=5", method="POST")
         accounts = [
-            {"account_id": f"act_{a.removeprefix('act_')}", "label": f"Agency {i}",
-             "client_id": f"agency-{i}"} for i, a in enumerate(grants["agency-token"], 1)
+            {
+                "account_id": f"act_{a.removeprefix('act_')}",
+                "label": f"Agency {i}",
+                "client_id": f"agency-{i}",
+            }
+            for i, a in enumerate(grants["agency-token"], 1)
         ] + [
-            {"account_id": account["client-d-token"], "access_token": "client-d-token",
-             "label": "Client D", "client_id": "client-d"},
-            {"account_id": account["client-e-token"], "access_token": "client-e-token",
-             "label": "Client E", "client_id": "client-e"},
+            {
+                "account_id": account["client-d-token"],
+                "access_token": "client-d-token",
+                "label": "Client D",
+                "client_id": "client-d",
+            },
+            {
+                "account_id": account["client-e-token"],
+                "access_token": "client-e-token",
+                "label": "Client E",
+                "client_id": "client-e",
+            },
         ]
-        result = warehouse.run(api.base_url, access_token="agency-token",
-                               accounts=json.dumps(accounts), start_date=START.isoformat(),
-                               job_poll_seconds="0.2", requests_per_second="20")
+        result = warehouse.run(
+            api.base_url,
+            access_token="agency-token",
+            accounts=json.dumps(accounts),
+            start_date=START.isoformat(),
+            job_poll_seconds="0.2",
+            requests_per_second="20",
+        )
         assert result.returncode != 0, result.stderr[-3000:]
         lost = account["client-e-token"]
         failed = [line for line in result.stderr.splitlines() if "FAILED account" in line]
@@ -47,16 +82,25 @@ def test_portfolio_with_own_tokens_and_a_revoked_one(warehouse):
             assert token not in result.stderr
 
         truth = warehouse_check.Truth(
-            api.truth(0), [a for a in account.values() if a != lost] +
-            [a.removeprefix("act_") for a in grants["agency-token"][1:]],
-            insights_since=START, tokens=tuple(grants),
+            api.truth(0),
+            [a for a in account.values() if a != lost]
+            + [a.removeprefix("act_") for a in grants["agency-token"][1:]],
+            insights_since=START,
+            tokens=tuple(grants),
             revoked=frozenset({("client-e-token", lost)}),
-            labels={a["account_id"].removeprefix("act_"): (a["label"], a["client_id"])
-                    for a in accounts})
+            labels={
+                a["account_id"].removeprefix("act_"): (a["label"], a["client_id"]) for a in accounts
+            },
+        )
         assert warehouse.compare(truth) == []
-        currencies = {row[0] for row in warehouse.query(
-            "SELECT DISTINCT currency FROM {schema}.ad_account")}
+        currencies = {
+            row[0] for row in warehouse.query("SELECT DISTINCT currency FROM {schema}.ad_account")
+        }
         assert {"JPY", "USD"} <= currencies
         assert len(currencies) >= 3
-        assert warehouse.query(
-            f"SELECT count(*) FROM {{schema}}.campaigns WHERE account_id = '{lost}'")[0][0] == 0
+        assert (
+            warehouse.query(
+                f"SELECT count(*) FROM {{schema}}.campaigns WHERE account_id = '{lost}'"
+            )[0][0]
+            == 0
+        )

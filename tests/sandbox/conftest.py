@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.server import RunningSandbox, start_in_thread
-from tap_meta_ads.sandbox.truth import write_truth
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.server import RunningSandbox, start_in_thread
+from meta_ads_sandbox.truth import write_truth
 
 END = date(2026, 11, 21)
 TOKEN = "sandbox-token"

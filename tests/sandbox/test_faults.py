@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from tap_meta_ads.sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, Call
-from tap_meta_ads.sandbox.faults import (
+from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, Call
+from meta_ads_sandbox.faults import (
     FAULT_KINDS,
     RANDOM_KINDS,
     Fault,

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from tap_meta_ads.sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
-from tap_meta_ads.sandbox.ratelimit import RateLimitConfig, RateLimiter
+from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
+from meta_ads_sandbox.ratelimit import RateLimitConfig, RateLimiter
 
 ACCOUNT = "1001"
 

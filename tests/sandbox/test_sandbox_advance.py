@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from tap_meta_ads.sandbox.insights_rows import PRODUCED_FIELDS
-from tap_meta_ads.sandbox.truth import write_truth
+from meta_ads_sandbox.insights_rows import PRODUCED_FIELDS
+from meta_ads_sandbox.truth import write_truth
 
 EVERY = ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "CAMPAIGN_PAUSED", "ADSET_PAUSED"]
 

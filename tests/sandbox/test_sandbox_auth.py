@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from tap_meta_ads.sandbox.auth import appsecret_proof
-from tap_meta_ads.sandbox.config import TokenSpec
-from tap_meta_ads.sandbox.faults import FaultConfig
+from meta_ads_sandbox.auth import appsecret_proof
+from meta_ads_sandbox.config import TokenSpec
+from meta_ads_sandbox.faults import FaultConfig
 
 UNSUPPORTED = (
     "Unsupported get request. Object with ID '{}' does not exist, cannot be loaded due to "

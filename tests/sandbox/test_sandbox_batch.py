@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tap_meta_ads.sandbox.faults import FaultConfig
-from tap_meta_ads.sandbox.ratelimit import RateLimitConfig
+from meta_ads_sandbox.faults import FaultConfig
+from meta_ads_sandbox.ratelimit import RateLimitConfig
 
 
 def batch(client, items, version="v25.0", **extra):

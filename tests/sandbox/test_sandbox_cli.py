@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 END = "2026-11-21"
-CLI = [sys.executable, "-m", "tap_meta_ads.sandbox.cli"]
+CLI = [sys.executable, "-m", "meta_ads_sandbox.cli"]
 
 
 def fetch(url):

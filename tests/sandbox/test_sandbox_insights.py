@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tap_meta_ads.sandbox.insights_rows import PRODUCED_FIELDS
+from meta_ads_sandbox.insights_rows import PRODUCED_FIELDS
 
 COUNTS = ("impressions", "reach", "clicks", "unique_clicks", "inline_link_clicks")
 EVERY_AD_STATUS = ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "CAMPAIGN_PAUSED", "ADSET_PAUSED"]

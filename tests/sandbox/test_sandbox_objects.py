@@ -10,9 +10,9 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tap_meta_ads.sandbox import fields, ids
-from tap_meta_ads.sandbox.config import DatasetConfig, TokenSpec
-from tap_meta_ads.sandbox.dataset import Dataset
+from meta_ads_sandbox import fields, ids
+from meta_ads_sandbox.config import DatasetConfig, TokenSpec
+from meta_ads_sandbox.dataset import Dataset
 
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")
 NODE_TYPES = {

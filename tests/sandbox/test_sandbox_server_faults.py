@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tap_meta_ads.sandbox.faults import FaultConfig
+from meta_ads_sandbox.faults import FaultConfig
 
 
 def raw_get(base_url, path):

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import replace
 
-from tap_meta_ads.sandbox.truth import INSIGHT_FILES, OBJECT_FILES, write_truth
+from meta_ads_sandbox.truth import INSIGHT_FILES, OBJECT_FILES, write_truth
 
 EVERY = {
     "campaign": ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED"],

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_meta_ads.errors import GraphErrorInfo, GraphFatalError, TooMuchDataError
+from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError, TooMuchDataError
 from tap_meta_ads.insights_jobs import ReportQuery
 from tap_meta_ads.insights_plan import with_key_fields
 from tap_meta_ads.insights_spool import row_key

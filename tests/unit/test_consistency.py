@@ -14,13 +14,25 @@ from tap_meta_ads.settings import CONFIG_SCHEMA
 from tap_meta_ads.tap import TapMetaAds
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGUE = json.loads((ROOT / "tap_meta_ads/sandbox/graph_fields_v25.json").read_text())
-NODE_TYPES = {"ad_account": "AdAccount", "campaigns": "Campaign", "adsets": "AdSet", "ads": "Ad",
-              "me": "User", "businesses": "Business", "adaccounts": "AdAccount",
-              "adcreatives": "AdCreative", "adimages": "AdImage", "advideos": "AdVideo",
-              "custom_audiences": "CustomAudience", "account_insights": "AdsInsights",
-              "campaign_insights": "AdsInsights", "adset_insights": "AdsInsights",
-              "ad_insights": "AdsInsights", "insights_actions": "AdsInsights"}
+CATALOGUE = json.loads((ROOT / "meta_ads_sandbox/graph_fields_v25.json").read_text())
+NODE_TYPES = {
+    "ad_account": "AdAccount",
+    "campaigns": "Campaign",
+    "adsets": "AdSet",
+    "ads": "Ad",
+    "me": "User",
+    "businesses": "Business",
+    "adaccounts": "AdAccount",
+    "adcreatives": "AdCreative",
+    "adimages": "AdImage",
+    "advideos": "AdVideo",
+    "custom_audiences": "CustomAudience",
+    "account_insights": "AdsInsights",
+    "campaign_insights": "AdsInsights",
+    "adset_insights": "AdsInsights",
+    "ad_insights": "AdsInsights",
+    "insights_actions": "AdsInsights",
+}
 
 
 def test_readme_settings_table_is_current():

@@ -1,6 +1,6 @@
 import pytest
 
-from tap_meta_ads.errors import Action, GraphErrorInfo, GraphFatalError, classify, parse_error
+from tap_meta_ads.graph.errors import Action, GraphErrorInfo, GraphFatalError, classify, parse_error
 
 
 def _info(status, **error):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tap_meta_ads.errors import GraphFatalError
+from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.insights_jobs import InsightsJobManager, ReportQuery, ReportTooLargeError
 from tests.unit.insights_fake import (
     DAY,

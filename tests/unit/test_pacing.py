@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from tap_meta_ads.pacing import (
+from meta_ads_sandbox.calls import Call
+from meta_ads_sandbox.ratelimit import RateLimitConfig, RateLimiter
+from tap_meta_ads.graph.pacing import (
     ADS_INSIGHTS,
     ADS_MANAGEMENT,
     Pacer,
@@ -11,8 +13,6 @@ from tap_meta_ads.pacing import (
     Usage,
     read_usage,
 )
-from tap_meta_ads.sandbox.calls import Call
-from tap_meta_ads.sandbox.ratelimit import RateLimitConfig, RateLimiter
 
 
 class FakeClock:

@@ -45,7 +45,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.json import serialize_json
 
 from tap_meta_ads.client import MetaAdsStream
-from tap_meta_ads.errors import (
+from tap_meta_ads.graph.errors import (
     Action,
     GraphFatalError,
     GraphRetriableError,
@@ -55,7 +55,7 @@ from tap_meta_ads.errors import (
     parse_error,
     remedy,
 )
-from tap_meta_ads.pacing import ADS_INSIGHTS, ADS_MANAGEMENT, MIN_RATE, Pacer, read_usage
+from tap_meta_ads.graph.pacing import ADS_INSIGHTS, ADS_MANAGEMENT, MIN_RATE, Pacer, read_usage
 from tap_meta_ads.settings import ATTRIBUTION_WINDOWS, BUILT_IN_STREAMS, CONFIG_SCHEMA
 from tap_meta_ads.tap import TapMetaAds
 

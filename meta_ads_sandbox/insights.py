@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from tap_meta_ads.sandbox import errors, fields, params
-from tap_meta_ads.sandbox.insights_data import (
+from meta_ads_sandbox import errors, fields, params
+from meta_ads_sandbox.insights_data import (
     SUPPORTED_ACTION_BREAKDOWNS,
     SUPPORTED_BREAKDOWNS,
     VALID_COMBINATIONS,
 )
-from tap_meta_ads.sandbox.node import INSIGHTS
-from tap_meta_ads.sandbox.timeutil import DATE_PRESETS, add_months, parse_day, preset_range
+from meta_ads_sandbox.node import INSIGHTS
+from meta_ads_sandbox.timeutil import DATE_PRESETS, add_months, parse_day, preset_range
 
 LEVELS = ("account", "campaign", "adset", "ad")
 DEFAULT_FIELDS = ("impressions", "spend")

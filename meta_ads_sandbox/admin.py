@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tap_meta_ads.sandbox import ids
+from meta_ads_sandbox import ids
 
 if TYPE_CHECKING:
-    from tap_meta_ads.sandbox.api import Sandbox
+    from meta_ads_sandbox.api import Sandbox
 
 PREFIX = "/__admin/"
 

@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tap_meta_ads.sandbox import errors, ids, node
-from tap_meta_ads.sandbox.auth import TokenStore, token_of
-from tap_meta_ads.sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.dataset import Dataset
-from tap_meta_ads.sandbox.edges import EDGES
-from tap_meta_ads.sandbox.errors import GraphError
-from tap_meta_ads.sandbox.faults import FaultInjector
-from tap_meta_ads.sandbox.handlers import Handlers, Target
-from tap_meta_ads.sandbox.insights_rows import InsightsEngine
-from tap_meta_ads.sandbox.jobs import JobTable
-from tap_meta_ads.sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
-from tap_meta_ads.sandbox.ratelimit import RateLimiter
-from tap_meta_ads.sandbox.rng import hex_digest
+from meta_ads_sandbox import errors, ids, node
+from meta_ads_sandbox.auth import TokenStore, token_of
+from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.dataset import Dataset
+from meta_ads_sandbox.edges import EDGES
+from meta_ads_sandbox.errors import GraphError
+from meta_ads_sandbox.faults import FaultInjector
+from meta_ads_sandbox.handlers import Handlers, Target
+from meta_ads_sandbox.insights_rows import InsightsEngine
+from meta_ads_sandbox.jobs import JobTable
+from meta_ads_sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
+from meta_ads_sandbox.ratelimit import RateLimiter
+from meta_ads_sandbox.rng import hex_digest
 
 OLDEST_VERSION = (23, 0)
 _VERSION = re.compile(r"^v(\d+)\.(\d+)$")

@@ -7,9 +7,9 @@ import hmac
 import threading
 import time
 
-from tap_meta_ads.sandbox import errors
-from tap_meta_ads.sandbox.config import DatasetConfig
-from tap_meta_ads.sandbox.errors import GraphError
+from meta_ads_sandbox import errors
+from meta_ads_sandbox.config import DatasetConfig
+from meta_ads_sandbox.errors import GraphError
 
 
 def appsecret_proof(app_secret: str, token: str) -> str:

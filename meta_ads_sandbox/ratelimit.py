@@ -34,9 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from tap_meta_ads.sandbox import errors
-from tap_meta_ads.sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
-from tap_meta_ads.sandbox.errors import GraphError
+from meta_ads_sandbox import errors
+from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
+from meta_ads_sandbox.errors import GraphError
 
 ACCESS_TIERS = ("development_access", "standard_access")
 JOB_UTIL_PCT = 8.0  # insights utilisation added per async report run in flight

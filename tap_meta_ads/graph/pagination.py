@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_meta_ads.errors import response_json
+from tap_meta_ads.graph.errors import response_json
 
 
 def _paging(response: requests.Response) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tap_meta_ads.sandbox.config import DatasetConfig
-from tap_meta_ads.sandbox.rng import h64
+from meta_ads_sandbox.config import DatasetConfig
+from meta_ads_sandbox.rng import h64
 
 ATTEMPTS = 64
 Key = tuple[int, ...]  # (c,) campaign, (c, s) ad set, (c, s, d) ad

@@ -26,10 +26,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from tap_meta_ads.sandbox import errors
-from tap_meta_ads.sandbox.calls import Call
-from tap_meta_ads.sandbox.errors import GraphError
-from tap_meta_ads.sandbox.ratelimit import throttle_error
+from meta_ads_sandbox import errors
+from meta_ads_sandbox.calls import Call
+from meta_ads_sandbox.errors import GraphError
+from meta_ads_sandbox.ratelimit import throttle_error
 
 FAULT_KINDS = (
     "error_1",  # HTTP 500, code 1, is_transient

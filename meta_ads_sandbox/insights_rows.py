@@ -10,10 +10,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from tap_meta_ads.sandbox import errors, ids, params
-from tap_meta_ads.sandbox.dataset import Dataset
-from tap_meta_ads.sandbox.insights import LEVELS, InsightsQuery
-from tap_meta_ads.sandbox.insights_data import (
+from meta_ads_sandbox import errors, ids, params
+from meta_ads_sandbox.dataset import Dataset
+from meta_ads_sandbox.insights import LEVELS, InsightsQuery
+from meta_ads_sandbox.insights_data import (
     CLICKS,
     IMPRESSIONS,
     LINK_CLICKS,
@@ -29,7 +29,7 @@ from tap_meta_ads.sandbox.insights_data import (
     expand_actions,
     make_profile,
 )
-from tap_meta_ads.sandbox.money import fmt_money, fmt_ratio, major
+from meta_ads_sandbox.money import fmt_money, fmt_ratio, major
 
 HIDDEN = ("DELETED", "ARCHIVED")
 IDENTITY = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_meta_ads.sandbox import ids, node, vocab
-from tap_meta_ads.sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
-from tap_meta_ads.sandbox.epochs import Change
-from tap_meta_ads.sandbox.rng import Rng, digits, hex_digest
-from tap_meta_ads.sandbox.timeutil import fmt_dt
+from meta_ads_sandbox import ids, node, vocab
+from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
+from meta_ads_sandbox.epochs import Change
+from meta_ads_sandbox.rng import Rng, digits, hex_digest
+from meta_ads_sandbox.timeutil import fmt_dt
 
 ATTRIBUTION_DEFAULT = [
     {"event_type": "CLICK_THROUGH", "window_days": 7},

@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tap_meta_ads.sandbox import errors
-from tap_meta_ads.sandbox.node import Node
+from meta_ads_sandbox import errors
+from meta_ads_sandbox.node import Node
 
 CATALOGUE = Path(__file__).with_name("graph_fields_v25.json")
 # Cost weights of a list page (see max_page_cost): heavy nested specs weigh more.

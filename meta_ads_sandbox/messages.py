@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_meta_ads.sandbox.errors import GraphError
+from meta_ads_sandbox.errors import GraphError
 
 API_VERSION = "v25.0"
 

@@ -14,13 +14,13 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tap_meta_ads.sandbox import errors
-from tap_meta_ads.sandbox.auth import token_of
-from tap_meta_ads.sandbox.calls import APP, Call
-from tap_meta_ads.sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
+from meta_ads_sandbox import errors
+from meta_ads_sandbox.auth import token_of
+from meta_ads_sandbox.calls import APP, Call
+from meta_ads_sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
 
 if TYPE_CHECKING:
-    from tap_meta_ads.sandbox.api import Sandbox
+    from meta_ads_sandbox.api import Sandbox
 
 MAX_ITEMS = 50
 ITEM_CONTENT_TYPE = "text/javascript; charset=UTF-8"

@@ -20,12 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tap_meta_ads.sandbox import admin, errors
-from tap_meta_ads.sandbox.api import Sandbox
-from tap_meta_ads.sandbox.batch import run_batch, www_authenticate
-from tap_meta_ads.sandbox.config import DatasetConfig, ServerConfig
-from tap_meta_ads.sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
-from tap_meta_ads.sandbox.rng import hex_digest
+from meta_ads_sandbox import admin, errors
+from meta_ads_sandbox.api import Sandbox
+from meta_ads_sandbox.batch import run_batch, www_authenticate
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
+from meta_ads_sandbox.rng import hex_digest
 
 JSON_TYPE = "application/json; charset=UTF-8"
 _ROOT = re.compile(r"^/(v\d+\.\d+/?)?$")

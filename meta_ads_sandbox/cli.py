@@ -9,14 +9,14 @@ import sys
 import time
 from types import FrameType
 
-from tap_meta_ads.sandbox.config import (
+from meta_ads_sandbox.config import (
     add_dataset_arguments,
     add_server_arguments,
     dataset_config_from_args,
     server_config_from_args,
 )
-from tap_meta_ads.sandbox.server import make_server
-from tap_meta_ads.sandbox.truth import write_truth
+from meta_ads_sandbox.server import make_server
+from meta_ads_sandbox.truth import write_truth
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tap_meta_ads.sandbox import vocab
-from tap_meta_ads.sandbox.config import DatasetConfig
-from tap_meta_ads.sandbox.money import ACCOUNT_LOCALES, minor_per_usd, round_minor
-from tap_meta_ads.sandbox.rng import Rng, h64
-from tap_meta_ads.sandbox.timeutil import DAY, midnight
+from meta_ads_sandbox import vocab
+from meta_ads_sandbox.config import DatasetConfig
+from meta_ads_sandbox.money import ACCOUNT_LOCALES, minor_per_usd, round_minor
+from meta_ads_sandbox.rng import Rng, h64
+from meta_ads_sandbox.timeutil import DAY, midnight
 
 HOUR = 3600
 INACTIVE = ("PAUSED", "DELETED", "ARCHIVED")

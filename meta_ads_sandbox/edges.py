@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tap_meta_ads.sandbox import errors, fields, ids, node, params
-from tap_meta_ads.sandbox.auth import TokenStore
-from tap_meta_ads.sandbox.dataset import Dataset
-from tap_meta_ads.sandbox.insights import EFFECTIVE, status_error
-from tap_meta_ads.sandbox.node import Node
+from meta_ads_sandbox import errors, fields, ids, node, params
+from meta_ads_sandbox.auth import TokenStore
+from meta_ads_sandbox.dataset import Dataset
+from meta_ads_sandbox.insights import EFFECTIVE, status_error
+from meta_ads_sandbox.node import Node
 
 HIDDEN_BY_DEFAULT = ("DELETED", "ARCHIVED")
 Item = tuple[str, tuple[int, ...]]  # (id, key the loader understands)

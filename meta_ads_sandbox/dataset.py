@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 
-from tap_meta_ads.sandbox import cores, ids
-from tap_meta_ads.sandbox.config import DatasetConfig, TokenSpec
-from tap_meta_ads.sandbox.epochs import Change, Key, plan
-from tap_meta_ads.sandbox.node import Node
-from tap_meta_ads.sandbox.objects_ads import ad_effective, ad_node, adset_node, campaign_node
-from tap_meta_ads.sandbox.objects_other import (
+from meta_ads_sandbox import cores, ids
+from meta_ads_sandbox.config import DatasetConfig, TokenSpec
+from meta_ads_sandbox.epochs import Change, Key, plan
+from meta_ads_sandbox.node import Node
+from meta_ads_sandbox.objects_ads import ad_effective, ad_node, adset_node, campaign_node
+from meta_ads_sandbox.objects_other import (
     account_node,
     audience_node,
     business_node,

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_meta_ads.sandbox import ids
-from tap_meta_ads.sandbox.insights import InsightsQuery
-from tap_meta_ads.sandbox.insights_rows import InsightsEngine, Scope
-from tap_meta_ads.sandbox.rng import Rng, digits
+from meta_ads_sandbox import ids
+from meta_ads_sandbox.insights import InsightsQuery
+from meta_ads_sandbox.insights_rows import InsightsEngine, Scope
+from meta_ads_sandbox.rng import Rng, digits
 
 NOT_STARTED, STARTED, RUNNING = "Job Not Started", "Job Started", "Job Running"
 COMPLETED, FAILED, SKIPPED = "Job Completed", "Job Failed", "Job Skipped"

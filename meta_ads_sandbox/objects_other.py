@@ -6,12 +6,12 @@ import base64
 import json
 from typing import Any
 
-from tap_meta_ads.sandbox import ids, node, vocab
-from tap_meta_ads.sandbox.cores import AccountCore, AdCore, AdSetCore, user_name
-from tap_meta_ads.sandbox.money import minor_per_usd, round_minor
-from tap_meta_ads.sandbox.objects_ads import post_id
-from tap_meta_ads.sandbox.rng import Rng, digits, hex_digest
-from tap_meta_ads.sandbox.timeutil import DAY, fmt_dt, local_date, offset_hours
+from meta_ads_sandbox import ids, node, vocab
+from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, user_name
+from meta_ads_sandbox.money import minor_per_usd, round_minor
+from meta_ads_sandbox.objects_ads import post_id
+from meta_ads_sandbox.rng import Rng, digits, hex_digest
+from meta_ads_sandbox.timeutil import DAY, fmt_dt, local_date, offset_hours
 
 CDN = "https://scontent.xx.fbcdn.net/v/t45.1600-4"
 VIDEO_CDN = "https://video.xx.fbcdn.net/v/t42.1790-2"

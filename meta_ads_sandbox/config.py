@@ -6,10 +6,10 @@ import argparse
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from tap_meta_ads.sandbox import ids
-from tap_meta_ads.sandbox.faults import FaultConfig
-from tap_meta_ads.sandbox.ratelimit import RateLimitConfig
-from tap_meta_ads.sandbox.timeutil import utc_today
+from meta_ads_sandbox import ids
+from meta_ads_sandbox.faults import FaultConfig
+from meta_ads_sandbox.ratelimit import RateLimitConfig
+from meta_ads_sandbox.timeutil import utc_today
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the fake token of a local sandbox
 DELETED_IN_EDGES = ("filter", "hidden")

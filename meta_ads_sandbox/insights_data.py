@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from tap_meta_ads.sandbox import ids, vocab
-from tap_meta_ads.sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
-from tap_meta_ads.sandbox.money import minor_per_usd
-from tap_meta_ads.sandbox.rng import Rng, split_exact
-from tap_meta_ads.sandbox.timeutil import local_date
+from meta_ads_sandbox import ids, vocab
+from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
+from meta_ads_sandbox.money import minor_per_usd
+from meta_ads_sandbox.rng import Rng, split_exact
+from meta_ads_sandbox.timeutil import local_date
 
 SCALARS = ("impressions", "reach", "clicks", "unique_clicks", "inline_link_clicks", "spend")
 IMPRESSIONS, REACH, CLICKS, UNIQUE_CLICKS, LINK_CLICKS, SPEND = range(6)

@@ -23,12 +23,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from tap_meta_ads.sandbox.config import DatasetConfig
-from tap_meta_ads.sandbox.dataset import Dataset
-from tap_meta_ads.sandbox.insights import LEVELS, InsightsQuery
-from tap_meta_ads.sandbox.insights_data import Metrics
-from tap_meta_ads.sandbox.insights_rows import PRODUCED_FIELDS, InsightsEngine
-from tap_meta_ads.sandbox.node import Node
+from meta_ads_sandbox.config import DatasetConfig
+from meta_ads_sandbox.dataset import Dataset
+from meta_ads_sandbox.insights import LEVELS, InsightsQuery
+from meta_ads_sandbox.insights_data import Metrics
+from meta_ads_sandbox.insights_rows import PRODUCED_FIELDS, InsightsEngine
+from meta_ads_sandbox.node import Node
 
 OBJECT_FILES = (
     "me",

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tap_meta_ads.sandbox import errors
+from meta_ads_sandbox import errors
 
 OPERATORS = frozenset(
     {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tap_meta_ads.sandbox.rng import digits
+from meta_ads_sandbox.rng import digits
 
 CAMPAIGN = "campaign"
 ADSET = "adset"

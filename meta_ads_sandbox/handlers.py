@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tap_meta_ads.sandbox import errors, fields, ids, node, params
-from tap_meta_ads.sandbox.edges import EDGES, Edge, edges_of, matcher, page
-from tap_meta_ads.sandbox.fields import MISSING, FieldSel, Resolver
-from tap_meta_ads.sandbox.insights import parse_query
-from tap_meta_ads.sandbox.insights_rows import Scope
-from tap_meta_ads.sandbox.jobs import Job
-from tap_meta_ads.sandbox.messages import ApiRequest, Reply
-from tap_meta_ads.sandbox.node import Node
+from meta_ads_sandbox import errors, fields, ids, node, params
+from meta_ads_sandbox.edges import EDGES, Edge, edges_of, matcher, page
+from meta_ads_sandbox.fields import MISSING, FieldSel, Resolver
+from meta_ads_sandbox.insights import parse_query
+from meta_ads_sandbox.insights_rows import Scope
+from meta_ads_sandbox.jobs import Job
+from meta_ads_sandbox.messages import ApiRequest, Reply
+from meta_ads_sandbox.node import Node
 
 if TYPE_CHECKING:
-    from tap_meta_ads.sandbox.api import Sandbox
+    from meta_ads_sandbox.api import Sandbox
 
 DEFAULT_LIMIT = 25
 NODE_DEFAULTS = {node.USER: ("id", "name"), node.BUSINESS: ("id", "name")}
