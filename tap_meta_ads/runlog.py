@@ -1,6 +1,7 @@
 """What happened in this run, per account and stream: the source of progress lines, the
-closing summary and the ``sync_log`` stream. It holds counts and Meta's error codes, never a
-secret (failure lines are built without them and redacted again on the way in)."""
+closing summary, the exit status and the ``sync_log`` stream. It holds counts, failures and
+Meta's error codes, never a secret (failure lines are built without them and redacted again
+on the way in)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class RunLog:
         self.run_id = run_id or os.environ.get("MELTANO_RUN_ID") or str(uuid.uuid4())
         self.started_at = _now()
         self._entries: dict[tuple[str, str], StreamRun] = {}
+        self._failed: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     def entry(self, subject: str | None, stream: str) -> StreamRun:
@@ -52,6 +54,13 @@ class RunLog:
             if found is None:
                 found = self._entries[key] = StreamRun(subject or "", stream)
             return found
+
+    def count(self, subject: str, stream: str, **counts: float) -> None:
+        """Add to an entry's counters (``requests=1``, ``rate_limit_wait=2.5``...)."""
+        run = self.entry(subject, stream)
+        with self._lock:
+            for name, value in counts.items():
+                setattr(run, name, getattr(run, name) + value)
 
     def finish(self, subject: str | None, stream: str, status: str) -> None:
         run = self.entry(subject, stream)
@@ -63,6 +72,7 @@ class RunLog:
     def fail(
         self, subject: str, stream: str, line: str, code: int | None, subcode: int | None
     ) -> None:
+        """Record that ``stream`` failed for ``subject``; the subject's later streams skip."""
         run = self.entry(subject, stream)
         with self._lock:
             run.status, run.error, run.error_code, run.error_subcode = (
@@ -72,6 +82,16 @@ class RunLog:
                 subcode,
             )
             run.finished_at = _now()
+            self._failed.setdefault(subject, []).append(line)
+
+    def failed(self, subject: str | None) -> bool:
+        with self._lock:
+            return (subject or "") in self._failed
+
+    def failures(self) -> dict[str, list[str]]:
+        """Failure lines per subject, in the order they happened."""
+        with self._lock:
+            return {subject: list(lines) for subject, lines in self._failed.items()}
 
     def entries(self) -> list[StreamRun]:
         with self._lock:

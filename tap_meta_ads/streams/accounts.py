@@ -9,9 +9,8 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.client import MetaAdsStream
+from tap_meta_ads.streams.base import MetaAdsStream
 
-ACTIVE_ACCOUNT_STATUS = 1
 ACCOUNT_MONEY = (
     "amount_spent",
     "balance",
@@ -58,38 +57,28 @@ class AdAccountStream(MetaAdsStream):
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
-        return [{"account_id": account} for account in self.tap.account_ids(self)]
+        return [{"account_id": account} for account in self.run.account_ids()]
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context)
         if not account:  # no accounts to read (none visible, or listing them failed)
             return
-        row = self.request_json(
-            f"/act_{account}", {"fields": ",".join(self.graph_fields())}, context
-        )
+        row = self.node(f"/act_{account}", {"fields": ",".join(self.graph_fields())}, context)
         if isinstance(row, dict):
             yield row
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        setting = self.tap.account_setting(str(row.get("account_id") or ""))
+        setting = self.run.accounts.setting(str(row.get("account_id") or ""))
         row["label"] = setting.label if setting else None
         row["client_id"] = setting.client_id if setting else None
         return super().post_process(row, context)
 
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        self.tap.note_account(record["account_id"], record.get("timezone_name"))
+        self.run.accounts.note_timezone(record["account_id"], record.get("timezone_name"))
         return {
             "account_id": record["account_id"],
             "currency": record.get("currency"),
             "timezone_name": record.get("timezone_name"),
         }
-
-    def discover_account_ids(self) -> list[str]:
-        """Active ad accounts the configured token can see (``/me/adaccounts``)."""
-        found = []
-        for row in self.iter_edge("/me/adaccounts", {"fields": "account_id,account_status"}, None):
-            if row.get("account_status") == ACTIVE_ACCOUNT_STATUS and row.get("account_id"):
-                found.append(str(row["account_id"]))
-        return found

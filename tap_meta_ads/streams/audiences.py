@@ -10,7 +10,7 @@ from __future__ import annotations
 from singer_sdk import typing as th
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.streams.mirror import AccountScopedStream
+from tap_meta_ads.streams.scoped import AccountScopedStream
 
 
 class CustomAudiencesStream(AccountScopedStream):

@@ -14,7 +14,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.client import MetaAdsStream
+from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.graph.errors import response_json
 from tap_meta_ads.streams.accounts import ACCOUNT_MONEY
 
@@ -27,13 +27,11 @@ class TokenScopedStream(MetaAdsStream):
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
-        return [{"token_index": index} for index in range(self.tap.token_count())]
+        return [{"token_index": index} for index in range(self.run.credentials.count())]
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        seen = self.tap.seen_ids(self.name)
         for row in super().iter_records(context):
-            if str(row.get("id")) not in seen:  # two tokens may see the same object
-                seen.add(str(row.get("id")))
+            if self.run.seen.first_time(self.name, str(row.get("id"))):  # two tokens, one object
                 yield row
 
 

@@ -12,7 +12,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.streams.mirror import AccountScopedStream
+from tap_meta_ads.streams.scoped import AccountScopedStream
 
 
 class AdImagesStream(AccountScopedStream):

@@ -18,8 +18,7 @@ from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context
 
-from tap_meta_ads.client import MetaAdsStream
-from tap_meta_ads.streams.accounts import AdAccountStream
+from tap_meta_ads.streams.scoped import AccountScopedStream
 
 #: Graph accepts up to 50 ids in an ``IN`` filter comfortably; larger lists are chunked.
 ID_CHUNK = 50
@@ -32,23 +31,10 @@ def _unix(value: str) -> int:
     return int(moment.timestamp())
 
 
-class AccountScopedStream(MetaAdsStream):
-    """A child of ad_account whose state is kept per account."""
-
-    parent_stream_type = AdAccountStream
-    state_partitioning_keys: ClassVar[list[str]] = ["account_id"]
-    edge: ClassVar[str] = ""
-
-    @property
-    def path(self) -> str:  # type: ignore[override]
-        return "/act_{account_id}/" + self.edge
-
-
 class MirroredObjectStream(AccountScopedStream):
     """Campaign, ad set or ad mirror: incremental on ``updated_time`` per account."""
 
     replication_key = "updated_time"
-    is_sorted = False
     #: Graph entity prefix used in ``filtering`` (campaign, adset, ad).
     entity: ClassVar[str] = ""
     #: Every ``effective_status`` the level has in v25.0 (DELETED and ARCHIVED included).
@@ -62,7 +48,7 @@ class MirroredObjectStream(AccountScopedStream):
         return str(value) if value else None
 
     def base_filters(self) -> list[dict[str, Any]]:
-        if self.config.get("include_deleted", True):
+        if self.run.settings.include_deleted:
             return [
                 {
                     "field": f"{self.entity}.effective_status",
@@ -102,14 +88,14 @@ class MirroredObjectStream(AccountScopedStream):
         if incremental:
             yield from self._children_of_changed_parents(context, seen)
         if incremental or seen:
-            self.tap.note_changed(account, self.entity, seen)
+            self.run.changes.note(account, self.entity, seen)
 
     def _children_of_changed_parents(
         self, context: Context | None, seen: set[str]
     ) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context) or ""
         for parent in self.parent_entities:
-            changed = sorted(self.tap.changed(account, parent))
+            changed = sorted(self.run.changes.changed(account, parent))
             for start in range(0, len(changed), ID_CHUNK):
                 filters = [
                     *self.base_filters(),
@@ -123,7 +109,7 @@ class MirroredObjectStream(AccountScopedStream):
                     "fields": ",".join(self.graph_fields()),
                     "filtering": json.dumps(filters, separators=(",", ":")),
                 }
-                for row in self.iter_edge(f"/act_{account}/{self.edge}", params, context):
+                for row in self.read_edge(f"/act_{account}/{self.edge}", params, context):
                     if str(row.get("id")) not in seen:
                         seen.add(str(row.get("id")))
                         yield row

@@ -7,16 +7,16 @@ It lands beside the data, so "what happened in the last syncs" is a SQL query. I
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
-from tap_meta_ads import schema_parts as sp
+from singer_sdk import Tap
 
-if TYPE_CHECKING:
-    from tap_meta_ads.tap import TapMetaAds
+from tap_meta_ads import schema_parts as sp
+from tap_meta_ads.run import RunContext
 
 
 class SyncLogStream(Stream):
@@ -42,6 +42,9 @@ class SyncLogStream(Stream):
         sp.text("error", "The one-line error and its fix (never a secret)."),
     ).to_dict()
 
+    def __init__(self, tap: Tap, *, run: RunContext, **kwargs: Any) -> None:
+        super().__init__(tap=tap, **kwargs)
+        self.run = run
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        tap: TapMetaAds = self._tap  # type: ignore[assignment]
-        yield from tap.runlog.sync_log_rows()
+        yield from self.run.log.sync_log_rows()

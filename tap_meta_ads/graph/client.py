@@ -1,0 +1,489 @@
+"""GraphClient: every HTTP call to Meta, for the streams and the insights engine alike.
+
+Each call carries a ``CallScope`` (the account or token it is for, the Business-Use-Case type
+it is charged to, the stream it is counted under), so pacing, signing, retries and throttles
+are kept for the right account. A scoped ``requests.Session`` signs, paces, observes the usage
+headers, waits out throttles and shrinks ``limit``; retries (transient errors) wrap the whole
+call with backoff, within ``max_retries`` and ``max_retry_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import backoff
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_meta_ads.graph.auth import GraphAuth
+from tap_meta_ads.graph.errors import (
+    Action,
+    GraphFatalError,
+    GraphRetriableError,
+    GraphThrottleError,
+    ShrinkPageError,
+    TooMuchDataError,
+    classify,
+    error_info_from_response,
+    parse_error,
+    response_json,
+)
+from tap_meta_ads.graph.pacing import (
+    ADS_INSIGHTS,
+    ADS_MANAGEMENT,
+    CUSTOM_AUDIENCE,
+    Pacer,
+    PacerRegistry,
+    RateLimitWaitExceededError,
+    read_usage,
+)
+from tap_meta_ads.graph.pagination import GraphCursorPaginator
+
+#: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
+MIN_PAGE_SIZE = 5
+#: Graph batch requests carry at most 50 items (Graph API "Batch Requests").
+MAX_BATCH = 50
+#: The exceptions the SDK retries (``RESTStream.request_decorator``), and so do we.
+RETRIED = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+@dataclass(frozen=True)
+class CallScope:
+    """Who a call is for and what it is counted as."""
+
+    account_id: str | None = None
+    token_index: int | None = None
+    #: The name the call is counted under in the run log (a stream, or the engine).
+    stream: str = ""
+    #: What the call reads, for error lines ("reading campaigns").
+    what: str = ""
+    #: The Business-Use-Case type; None: derived from the path.
+    usage_type: str | None = None
+    #: Calls Meta charges for one request (a batch is charged per item).
+    calls: int = 1
+
+    @property
+    def subject(self) -> str:
+        """The account, or the token's position for token-level calls."""
+        if self.token_index is not None:
+            return f"token #{self.token_index + 1}"
+        return self.account_id or "token #1"
+
+
+class CallLog(Protocol):
+    """Where the client counts what it did (the run log)."""
+
+    def count(self, subject: str, stream: str, **counts: float) -> None: ...
+
+
+class TokenSource(Protocol):
+    """The token a scope's calls are signed with."""
+
+    def token(self, scope: CallScope) -> str: ...
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    """The settings the client needs, read once from the tap's settings."""
+
+    base_url: str
+    app_secret: str | None
+    page_size: int
+    timeout_seconds: float
+    max_retries: int
+    max_retry_seconds: float
+    requests_per_second: float
+    max_rate_limit_wait_seconds: float
+    user_agent: str = "tap-meta-ads"
+
+    @property
+    def timeout(self) -> int:
+        # Whole seconds, rounded up: 0.5 must not become 0, which requests refuses.
+        return max(1, math.ceil(self.timeout_seconds))
+
+
+def usage_type_of(url: str, scope: CallScope) -> str | None:
+    """The Business-Use-Case type Meta charges a request to (Marketing API rate limiting).
+
+    The caller may say (report runs, their polls and pages); otherwise insights edges are
+    ads_insights, custom audiences custom_audience, token-level calls (``/me``, businesses)
+    the app's, and the rest of an ad account ads_management.
+    """
+    if scope.usage_type:
+        return scope.usage_type
+    if scope.token_index is not None:
+        return None
+    path = urlsplit(url).path.rstrip("/")
+    if path.endswith("/insights"):
+        return ADS_INSIGHTS
+    if path.endswith("/customaudiences"):
+        return CUSTOM_AUDIENCE
+    return ADS_MANAGEMENT
+
+
+class ScopedSession(requests.Session):
+    """A session bound to one scope: each ``send`` is signed, paced and observed.
+
+    Throttles are waited out here, as long as Meta says and within
+    ``max_rate_limit_wait_seconds``, without spending the retry budget; "reduce the amount
+    of data" halves ``limit`` and sends again at once. Other failures are returned for
+    ``GraphClient.check_response`` to raise.
+    """
+
+    def __init__(self, client: GraphClient, scope: CallScope) -> None:
+        super().__init__()
+        self._client = client
+        self._scope = scope
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        client, scope = self._client, self._scope
+        pacer = client.pacer(scope)
+        usage_type = usage_type_of(request.url or "", scope)
+        auth = client.auth(scope)
+        while True:
+            pacer.acquire(usage_type, scope.calls)
+            client.log.count(scope.subject, scope.stream, requests=1)
+            try:
+                response: requests.Response = super().send(auth(request.copy()), **kwargs)
+            except BaseException:
+                pacer.release(usage_type, scope.calls)
+                raise
+            pacer.observe(read_usage(response.headers, scope.account_id), usage_type, scope.calls)
+            action = client.action_of(response)
+            if action is Action.THROTTLE:
+                client.wait_out_throttle(response, scope, pacer, usage_type)
+                continue
+            if action is Action.SHRINK_PAGE:
+                request = client.shrink_page(request, scope)
+                continue
+            client.restore_page_size(scope)
+            return response
+
+
+class GraphClient:
+    """One client per run, shared by every stream and the insights engine."""
+
+    def __init__(
+        self,
+        policy: ClientPolicy,
+        tokens: TokenSource,
+        log: CallLog,
+        *,
+        logger: Any,
+        redact: Callable[[str], str],
+        pacers: PacerRegistry | None = None,
+    ) -> None:
+        self.policy = policy
+        self.log = log
+        self.logger = logger
+        self.redact = redact
+        self._tokens = tokens
+        self._pacers = pacers or PacerRegistry(
+            policy.requests_per_second, policy.max_rate_limit_wait_seconds
+        )
+        self._auths: dict[str, GraphAuth] = {}
+        self._shrunk: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    # -- per-scope services ------------------------------------------------------------------
+
+    def auth(self, scope: CallScope) -> GraphAuth:
+        token = self._tokens.token(scope)
+        with self._lock:
+            auth = self._auths.get(token)
+            if auth is None:
+                auth = self._auths[token] = GraphAuth(token, self.policy.app_secret)
+            return auth
+
+    def pacer(self, scope: CallScope) -> Pacer:
+        """The pacer of the scope's account and token (token-level calls: the token's own)."""
+        account = None if scope.token_index is not None else scope.account_id
+        return self._pacers.get(account, self._tokens.token(scope))
+
+    def session(self, scope: CallScope) -> requests.Session:
+        """The calling thread's session for ``scope`` (sessions are not shared by threads)."""
+        sessions: dict[CallScope, ScopedSession] | None = getattr(self._local, "sessions", None)
+        if sessions is None:
+            sessions = self._local.sessions = {}
+        session = sessions.get(scope)
+        if session is None:
+            session = sessions[scope] = ScopedSession(self, scope)
+        return session
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def action_of(self, response: requests.Response) -> Action | None:
+        """What a response asks for; None when it is no error. Bodies that are not JSON are
+        left for ``check_response``, which retries them."""
+        if response.status_code < 400:
+            try:
+                body = response_json(response)
+            except GraphRetriableError:
+                return None
+            info = parse_error(response.status_code, body)
+            return classify(info) if info else None
+        return classify(error_info_from_response(response))
+
+    def check_response(self, response: requests.Response, scope: CallScope) -> None:
+        """Raise the exception that says what to do with a failed response, if it failed."""
+        if response.status_code < 400:
+            body = response_json(response)  # truncated or non-JSON bodies are retried
+            info = parse_error(response.status_code, body)
+            if info is None:
+                return
+        else:
+            info = error_info_from_response(response)
+        action = classify(info)
+        what = scope.what or scope.stream
+        if action is Action.THROTTLE:
+            wait = read_usage(response.headers, scope.account_id).regain_seconds or None
+            raise GraphThrottleError(info.describe(), response, info, wait)
+        if action is Action.SHRINK_PAGE:
+            raise ShrinkPageError(info.describe(), response)
+        if action is Action.RETRY:
+            raise GraphRetriableError(info.describe(), response)
+        if action is Action.SPLIT:
+            raise TooMuchDataError(info, scope.account_id, what)
+        raise GraphFatalError(info, scope.account_id, what)
+
+    def wait_out_throttle(
+        self, response: requests.Response, scope: CallScope, pacer: Pacer, usage_type: str | None
+    ) -> None:
+        """Wait as long as Meta says (or the pacer's backoff); fatal past the wait budget."""
+        try:
+            self.check_response(response, scope)
+        except GraphThrottleError as exc:
+            self.log.count(scope.subject, scope.stream, throttles=1)
+            self.logger.info(
+                "%s: throttled (%s); waiting %s",
+                scope.what or scope.stream,
+                exc.info.describe(),
+                f"{exc.wait_seconds:.0f}s as Meta estimates"
+                if exc.wait_seconds
+                else "before retrying",
+            )
+            before = pacer.waited_seconds
+            try:
+                pacer.on_throttle(exc.wait_seconds, usage_type)
+            except RateLimitWaitExceededError as wait_exc:
+                raise GraphFatalError(
+                    exc.info, scope.account_id, scope.what or scope.stream
+                ) from wait_exc
+            self.log.count(
+                scope.subject, scope.stream, rate_limit_wait=pacer.waited_seconds - before
+            )
+
+    # -- page size ---------------------------------------------------------------------------
+
+    def page_size(self, scope: CallScope) -> int:
+        """``limit`` for the scope's next page: the setting, or less after Meta asked."""
+        key = (scope.account_id or "", scope.stream)
+        with self._lock:
+            return self._shrunk.get(key, self.policy.page_size)
+
+    def shrink_page(
+        self, prepared: requests.PreparedRequest, scope: CallScope
+    ) -> requests.PreparedRequest:
+        key = (scope.account_id or "", scope.stream)
+        current = self.page_size(scope)
+        if current <= MIN_PAGE_SIZE:
+            msg = f"Meta still asks for less data at limit={current}"
+            raise GraphRetriableError(msg)
+        smaller = max(MIN_PAGE_SIZE, current // 2)
+        with self._lock:
+            self._shrunk[key] = smaller
+        self.logger.info(
+            "%s: Meta asked for less data; page size %d -> %d",
+            scope.what or scope.stream,
+            current,
+            smaller,
+        )
+        parts = urlsplit(prepared.url or "")
+        query = [
+            (k, str(smaller) if k == "limit" else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        copy = prepared.copy()
+        copy.prepare_url(urlunsplit(parts._replace(query=urlencode(query))), None)
+        return copy
+
+    def restore_page_size(self, scope: CallScope) -> None:
+        """Grow a shrunk ``limit`` back towards the setting after a page that worked."""
+        key = (scope.account_id or "", scope.stream)
+        with self._lock:
+            if key in self._shrunk:
+                grown = min(self.policy.page_size, self._shrunk[key] * 2)
+                if grown >= self.policy.page_size:
+                    del self._shrunk[key]
+                else:
+                    self._shrunk[key] = grown
+
+    # -- retries -----------------------------------------------------------------------------
+
+    def retrying(
+        self, func: Callable[..., Any], scope_of: Callable[[Sequence[Any]], CallScope]
+    ) -> Callable[..., Any]:
+        """``func`` retried on transient failures: exponential backoff with full jitter,
+        ``max_retries`` tries within ``max_retry_seconds`` (the SDK has no hook for the time
+        bound, hence a decorator of our own with the SDK's exception tuple).
+
+        ``scope_of`` gets the call's positional arguments, so each retry is counted for the
+        account it happened for.
+        """
+
+        def on_backoff(details: Any) -> None:
+            scope = scope_of(details.get("args") or ())
+            exc = details.get("exception")
+            reason = str(exc) if isinstance(exc, RetriableAPIError) else type(exc).__name__
+            self.log.count(scope.subject, scope.stream, retries=1)
+            self.logger.warning(
+                "%s: retry %d in %.1fs after %s",
+                scope.what or scope.stream,
+                details.get("tries", 0),
+                details.get("wait", 0.0),
+                self.redact(reason),
+            )
+
+        decorated: Callable[..., Any] = backoff.on_exception(
+            backoff.expo,
+            RETRIED,
+            max_tries=self.policy.max_retries,
+            max_time=self.policy.max_retry_seconds,
+            jitter=backoff.full_jitter,
+            on_backoff=on_backoff,
+            logger=None,
+            factor=1,
+            max_value=60,
+        )(func)
+        return decorated
+
+    # -- calls outside a stream's own paging -------------------------------------------------
+
+    def _send(self, request: requests.PreparedRequest, scope: CallScope) -> requests.Response:
+        response = self.session(scope).send(
+            request, timeout=self.policy.timeout, allow_redirects=True
+        )
+        self.check_response(response, scope)
+        return response
+
+    def request(
+        self, scope: CallScope, path: str, params: Mapping[str, Any], method: str = "GET"
+    ) -> requests.Response:
+        """One paced, retried Graph call (a node read, a report run, a poll)."""
+        prepared = requests.Request(
+            method,
+            f"{self.policy.base_url}{path}",
+            params=dict(params) if method == "GET" else None,
+            data=dict(params) if method != "GET" else None,
+            headers={"User-Agent": self.policy.user_agent, "Accept": "application/json"},
+        ).prepare()
+        response: requests.Response = self.retrying(self._send, lambda args: args[1])(
+            prepared, scope
+        )
+        return response
+
+    def get(self, scope: CallScope, path: str, params: Mapping[str, Any]) -> Any:
+        return response_json(self.request(scope, path, params))
+
+    def post(self, scope: CallScope, path: str, params: Mapping[str, Any]) -> Any:
+        return response_json(self.request(scope, path, params, method="POST"))
+
+    def iter_edge(
+        self, scope: CallScope, path: str, params: Mapping[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a Graph edge, page by page (the SDK paginator stops a stuck cursor)."""
+        paginator = GraphCursorPaginator()
+        while not paginator.finished:
+            page = {**params, "limit": self.page_size(scope)}
+            if paginator.current_value:
+                page["after"] = paginator.current_value
+            response = self.request(scope, path, page)
+            yield from data_rows(response)
+            paginator.advance(response)
+
+    def batch(self, scope: CallScope, items: list[dict[str, str]]) -> list[dict[str, Any] | None]:
+        """One Graph batch call; every item's usage headers feed the scope's pacer."""
+        if len(items) > MAX_BATCH:
+            msg = f"a Graph batch holds at most {MAX_BATCH} requests"
+            raise ValueError(msg)
+        response = self.request(
+            replace(scope, calls=len(items)),
+            "/",
+            {"batch": json.dumps(items, separators=(",", ":")), "include_headers": "true"},
+            method="POST",
+        )
+        body = response_json(response)
+        answered = body if isinstance(body, list) else []
+        pacer = self.pacer(scope)
+        answers: list[dict[str, Any] | None] = []
+        for index, item in enumerate(answered):
+            if not isinstance(item, dict):
+                answers.append(None)
+                continue
+            headers = {
+                h.get("name", ""): h.get("value", "")
+                for h in item.get("headers") or []
+                if isinstance(h, dict)
+            }
+            later = len(answered) - 1 - index  # items are charged in order
+            pacer.observe(read_usage(headers, scope.account_id), scope.usage_type, later=later)
+            try:
+                decoded = json.loads(item.get("body") or "null")
+            except ValueError:
+                decoded = None
+            answers.append(
+                {"code": item.get("code"), "headers": item.get("headers") or [], "body": decoded}
+            )
+        answers += [None] * (len(items) - len(answers))
+        return answers
+
+
+def data_rows(response: requests.Response) -> Iterator[dict[str, Any]]:
+    """The objects of a page's ``data`` list; a page without one is retried as transient."""
+    body = response_json(response)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        msg = f"HTTP {response.status_code}: the body has no data list"
+        raise GraphRetriableError(msg, response)
+    yield from (row for row in data if isinstance(row, dict))
+
+
+class InsightsCalls:
+    """The engine's view of the client: calls for one account, charged to ads_insights."""
+
+    STREAM = "insights report runs"
+    WHAT = "running insights report runs"
+
+    def __init__(self, client: GraphClient) -> None:
+        self._client = client
+
+    def _scope(self, account_id: str) -> CallScope:
+        return CallScope(
+            account_id=account_id, stream=self.STREAM, what=self.WHAT, usage_type=ADS_INSIGHTS
+        )
+
+    def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:
+        return self._client.get(self._scope(account_id), path, params)
+
+    def post(self, account_id: str, path: str, params: dict[str, str]) -> Any:
+        return self._client.post(self._scope(account_id), path, params)
+
+    def batch(self, account_id: str, requests: list[dict[str, str]]) -> list[dict[str, Any] | None]:
+        return self._client.batch(self._scope(account_id), requests)
+
+    def insights_throttle(self, account_id: str) -> float | None:
+        return self._client.pacer(self._scope(account_id)).insights_pct
