@@ -1,0 +1,1 @@
+"""Settings: declaration (schema), typed model (model) and semantic checks (checks)."""

@@ -1,0 +1,333 @@
+"""Checks of the settings, each problem worded as one line naming the setting and the fix.
+
+JSON Schema validation catches wrong types; the semantic checks catch values that are
+well-typed but wrong (an account id that is not a number, a start date in the future...).
+No line echoes a secret, even one pasted into the wrong setting.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import re
+from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from jsonschema import ValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
+
+from tap_meta_ads.insights.fields import ACTION_BREAKDOWNS, BREAKDOWNS, LIST_FIELDS, SCALAR_FIELDS
+from tap_meta_ads.secrets import quoted, redact, secrets_of
+from tap_meta_ads.settings.schema import (
+    ATTRIBUTION_WINDOWS,
+    DEFAULT_API_URL,
+    DEFAULT_API_VERSION,
+    RANGES,
+    RETIRED_WINDOWS,
+)
+
+INSIGHTS_FIELDS = LIST_FIELDS | SCALAR_FIELDS
+LEVELS = ("account", "campaign", "adset", "ad")
+TIME_INCREMENTS = ("1", "monthly", "all_days")
+#: The SDK's own config validator class: JSON Schema 2020-12, filling declared defaults in.
+CONFIG_VALIDATOR = extend_validator_with_defaults(DEFAULT_JSONSCHEMA_VALIDATOR)
+_ACCOUNT_ID = re.compile(r"^(?:act_)?([0-9]{1,20})$")
+_API_VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
+_API_URL = re.compile(r"^https?://[^/\s]+(:[0-9]+)?/?$")
+_REPORT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_OLDEST_SUPPORTED_MAJOR = 23
+
+
+class SettingError(ValueError):
+    """A setting is wrong; the message is one line naming it and the fix."""
+
+
+# -- accounts --------------------------------------------------------------------------------
+
+
+def normalise_account_id(raw: object, setting: str, secrets: Sequence[str] | None = None) -> str:
+    """``act_123`` or ``123`` -> ``"123"``; anything else is a SettingError."""
+    text = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    match = _ACCOUNT_ID.match(text)
+    if not match:
+        msg = (
+            f"{setting}: {quoted(text, 40, secrets)} is not an ad account id; use the number "
+            "shown in Ads Manager, as act_123 or 123"
+        )
+        raise SettingError(msg)
+    return match.group(1)
+
+
+def account_entries(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``accounts`` and ``account_ids`` as normalised entries, deduplicated, in order.
+
+    Each entry has ``account_id`` (the number, without ``act_``), ``access_token`` (None when
+    the account has none of its own), ``label`` and ``client_id``.
+    """
+    secrets = secrets_of(config)
+    result: dict[str, dict[str, Any]] = {}
+    for index, entry in enumerate(config.get("accounts") or []):
+        if not isinstance(entry, Mapping):
+            msg = f"accounts[{index}]: must be an object with at least account_id"
+            raise SettingError(msg)
+        account_id = normalise_account_id(
+            entry.get("account_id"), f"accounts[{index}].account_id", secrets
+        )
+        result[account_id] = {
+            "account_id": account_id,
+            "access_token": entry.get("access_token") or None,
+            "label": entry.get("label"),
+            "client_id": entry.get("client_id"),
+        }
+    for index, raw in enumerate(config.get("account_ids") or []):
+        account_id = normalise_account_id(raw, f"account_ids[{index}]", secrets)
+        result.setdefault(
+            account_id,
+            {"account_id": account_id, "access_token": None, "label": None, "client_id": None},
+        )
+    return list(result.values())
+
+
+# -- JSON Schema -----------------------------------------------------------------------------
+
+
+def coerce_numbers(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Numeric settings given as strings (env vars, some orchestrators) become numbers.
+
+    A setting given as null is unset: it takes its default, as if it were absent.
+    """
+    result = dict(config)
+    for name, prop in schema.get("properties", {}).items():
+        value = result.get(name)
+        types = prop.get("type", [])
+        if value is None and name in result and "default" in prop:
+            result[name] = copy.deepcopy(prop["default"])
+            continue
+        if not isinstance(value, str):
+            continue
+        try:
+            if "integer" in types and re.fullmatch(r"-?[0-9]+", value.strip()):
+                result[name] = int(value)
+            elif "number" in types:
+                result[name] = float(value)
+        except ValueError:
+            continue  # left as it is: schema validation names the setting
+    return result
+
+
+def schema_problems(
+    config: dict[str, Any], schema: Mapping[str, Any], secrets: Sequence[str]
+) -> list[str]:
+    """JSON Schema errors in ``config``, one line each; fills declared defaults in place.
+
+    The setting is named from each error's ``path``, not from the wording of its message.
+    """
+    try:
+        errors = list(CONFIG_VALIDATOR(schema).iter_errors(config))
+    except Exception:  # pragma: no cover - the validator itself failed; semantic checks follow
+        return []
+    return [_schema_line(error, secrets) for error in errors]
+
+
+def _schema_line(error: ValidationError, secrets: Sequence[str]) -> str:
+    """``page_size: 'ten' is not of type 'integer'; fix it in the config or TAP_META_ADS_...``."""
+    message = redact(error.message, secrets)
+    path = list(error.path)
+    if not path or not isinstance(path[0], str):
+        return message
+    name, rest = path[0], "".join(f"[{step!r}]".replace("'", "") for step in path[1:])
+    return f"{name}{rest}: {message}; fix it in the config or TAP_META_ADS_{name.upper()}"
+
+
+# -- semantic checks -------------------------------------------------------------------------
+
+
+def check_settings(
+    config: Mapping[str, Any], *, reserved: Collection[str], today: dt.date | None = None
+) -> list[str]:
+    """Every semantic problem in ``config``, one line each (empty when all is well).
+
+    ``reserved`` are the names of the tap's own streams, which no custom report may take.
+    No line contains a secret value, even one pasted into the wrong setting.
+    """
+    secrets = secrets_of(config)
+    problems = [
+        *_check_credentials(config),
+        *_check_api(config, secrets),
+        *_check_numbers(config),
+        *_check_windows(config.get("action_attribution_windows") or [], secrets),
+        *check_reports(config.get("insights_reports") or [], reserved=reserved, secrets=secrets),
+        *_check_dates(config, secrets, today or dt.datetime.now(dt.UTC).date()),
+    ]
+    return [redact(problem, secrets) for problem in problems]
+
+
+def _check_credentials(config: Mapping[str, Any]) -> list[str]:
+    """The accounts are well-formed, and every one of them has a token to read it with."""
+    problems: list[str] = []
+    try:
+        accounts = account_entries(config)
+    except SettingError as exc:
+        problems.append(str(exc))
+        accounts = []
+    if not config.get("access_token") and (
+        not accounts or any(not a["access_token"] for a in accounts)
+    ):
+        problems.append(
+            "access_token: missing; set TAP_META_ADS_ACCESS_TOKEN to a System User "
+            "token with ads_read (or give every entry of accounts its own token)"
+        )
+    return problems
+
+
+def _check_api(config: Mapping[str, Any], secrets: Sequence[str]) -> list[str]:
+    """``api_version`` is a supported Graph version and ``api_url`` a bare scheme and host."""
+    problems: list[str] = []
+    version = str(config.get("api_version", DEFAULT_API_VERSION))
+    if not _API_VERSION.match(version):
+        problems.append(
+            f"api_version: {quoted(version, 20, secrets)} is not a Graph version; use v25.0"
+        )
+    elif int(version[1:].split(".")[0]) < _OLDEST_SUPPORTED_MAJOR:
+        problems.append(f"api_version: {version} is retired for the Ads API; use v25.0")
+    if not _API_URL.match(str(config.get("api_url", DEFAULT_API_URL))):
+        problems.append(
+            "api_url: must be a scheme and host such as https://graph.facebook.com "
+            "(no path; the version goes in api_version)"
+        )
+    return problems
+
+
+def _check_numbers(config: Mapping[str, Any]) -> list[str]:
+    """Each numeric setting is finite and within its documented range."""
+    problems = []
+    for key in RANGES:
+        value = _number(config.get(key))
+        problem = None if value is None else _range_problem(key, value)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _number(value: Any) -> int | float | None:
+    """A numeric setting's value (JSON numbers only; booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def _show(value: int | float) -> str:
+    """A number for an error line, short even when it has thousands of digits."""
+    if abs(value) < 10**15:
+        return f"{value:g}"
+    return f"{Decimal(value):.3e}"
+
+
+def _range_problem(key: str, value: int | float) -> str | None:
+    """The problem with one numeric setting's value, if it has one."""
+    low, high, exclusive = RANGES[key]
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{key}: must be a finite number"
+    if abs(value) > 1e300:  # the tap reads numbers as floats; this one would overflow
+        return f"{key}: {_show(value)} is out of range"
+    if exclusive and value <= low:
+        return f"{key}: must be greater than {low:g}"
+    if not low <= value <= high:
+        if high == math.inf:
+            return f"{key}: must be at least {low:g}"
+        return f"{key}: {_show(value)} is out of range; use {low:g} to {high:g}"
+    return None
+
+
+def _check_windows(windows: Sequence[Any], secrets: Sequence[str]) -> list[str]:
+    """Each attribution window is one Meta still reports."""
+    problems = []
+    for window in windows:
+        if window in RETIRED_WINDOWS:
+            problems.append(
+                f"action_attribution_windows: {window} was retired by Meta on "
+                "2026-01-12 and returns no data; remove it"
+            )
+        elif window not in ATTRIBUTION_WINDOWS:
+            problems.append(
+                f"action_attribution_windows: {quoted(window, 30, secrets)} is not a Meta "
+                f"window; use some of {', '.join(ATTRIBUTION_WINDOWS)}"
+            )
+    return problems
+
+
+def _check_dates(config: Mapping[str, Any], secrets: Sequence[str], today: dt.date) -> list[str]:
+    """``start_date`` and ``end_date`` are dates, the start is past, the end not before it."""
+    problems = []
+    days = {}
+    for key in ("start_date", "end_date"):
+        value = config.get(key)
+        if isinstance(value, str):
+            try:
+                days[key] = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                problems.append(
+                    f"{key}: {quoted(value, 30, secrets)} is not a date; use YYYY-MM-DD"
+                )
+    if "start_date" in days and days["start_date"] > today:
+        problems.append(f"start_date: {days['start_date']} is in the future; use a past date")
+    if "start_date" in days and "end_date" in days and days["end_date"] < days["start_date"]:
+        problems.append("end_date: is before start_date; use a later end_date")
+    return problems
+
+
+def check_reports(
+    reports: Sequence[Any], *, reserved: Collection[str], secrets: Sequence[str] | None = None
+) -> list[str]:
+    """One line per problem in ``insights_reports`` (values quoted with ``secrets`` masked).
+
+    A report's name may be neither one of ``reserved`` (the tap's own streams) nor another
+    report's.
+    """
+    problems: list[str] = []
+    names: set[str] = set()
+    for index, report in enumerate(reports):
+        where = f"insights_reports[{index}]"
+        if not isinstance(report, Mapping):
+            problems.append(f"{where}: must be an object with name and fields")
+            continue
+        name = str(report.get("name") or "")
+        if not _REPORT_NAME.fullmatch(name):
+            problems.append(
+                f"{where}.name: {quoted(name, 40, secrets)} must be lower case letters, digits "
+                "and _, starting with a letter"
+            )
+        elif name in reserved or name in names:
+            problems.append(f"{where}.name: {name} is already a stream; choose another name")
+        names.add(name)
+        problems += _check_report_values(where, report, secrets)
+    return problems
+
+
+def _check_report_values(
+    where: str, report: Mapping[str, Any], secrets: Sequence[str] | None
+) -> list[str]:
+    """One custom report's level, time increment, fields and breakdowns are Meta's."""
+    problems = []
+    if str(report.get("level") or "ad") not in LEVELS:
+        problems.append(f"{where}.level: use account, campaign, adset or ad")
+    if str(report.get("time_increment") or "1") not in TIME_INCREMENTS:
+        problems.append(f"{where}.time_increment: use 1, monthly or all_days")
+    checks = (
+        ("fields", INSIGHTS_FIELDS),
+        ("breakdowns", BREAKDOWNS),
+        ("action_breakdowns", ACTION_BREAKDOWNS),
+        ("action_attribution_windows", ATTRIBUTION_WINDOWS),
+    )
+    for key, allowed in checks:
+        for value in report.get(key) or []:
+            if value not in allowed:
+                problems.append(
+                    f"{where}.{key}: {quoted(value, 40, secrets)} is not a v25.0 "
+                    f"{key.rstrip('s').replace('_', ' ')}; remove or correct it"
+                )
+    if not report.get("fields"):
+        problems.append(f"{where}.fields: list at least one insights field")
+    return problems
