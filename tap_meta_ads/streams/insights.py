@@ -1,7 +1,7 @@
 """Daily insights at account, campaign, ad set and ad level.
 
 Rows come from the insights job manager (async report runs for every account at once, see
-``insights_jobs``); a stream only plans its windows, reads its account's finished rows in
+``tap_meta_ads.insights``); a stream only plans its windows, reads its account's finished rows in
 date order and shapes them. State is per account: the bookmark is the last day emitted and
 each run re-reads ``lookback_days`` before it, because Meta restates recent days.
 """
@@ -20,16 +20,20 @@ from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.graph.errors import GraphFatalError
-from tap_meta_ads.insights_jobs import ReportQuery, ReportTooLargeError
+from tap_meta_ads.insights import (
+    InsightsJobManager,
+    ReportQuery,
+    ReportTooLargeError,
+    level_columns,
+)
+from tap_meta_ads.run import RunContext
 from tap_meta_ads.shaping import INT_MAX, INT_MIN
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES
-from tap_meta_ads.streams.mirror import AccountScopedStream
+from tap_meta_ads.streams.scoped import AccountScopedStream
 from tap_meta_ads.timezones import today_in
 
 #: Meta keeps 37 months of insights (error 3018 before that).
 HISTORY_MONTHS = 37
-DEFAULT_WINDOWS = ("1d_click", "7d_click", "1d_view")
-DEFAULT_CONVERSION_TYPES = ("lead", "purchase", "complete_registration")
 VIDEO_FIELDS = {
     "video_p25_watched": "video_p25_watched_actions",
     "video_p50_watched": "video_p50_watched_actions",
@@ -38,13 +42,6 @@ VIDEO_FIELDS = {
     "video_plays": "video_play_actions",
 }
 ACTION_LISTS = ("actions", "action_values", "cost_per_action_type")
-LEVEL_IDS = {
-    "account": ("account_id", "account_name"),
-    "campaign": ("campaign_id", "campaign_name"),
-    "adset": ("adset_id", "adset_name"),
-    "ad": ("ad_id", "ad_name"),
-}
-LEVELS = ("account", "campaign", "adset", "ad")
 
 ACTION_STAT = th.ObjectType(
     th.Property("action_type", th.StringType),
@@ -55,12 +52,8 @@ ACTION_STAT = th.ObjectType(
 
 def insights_schema(level: str) -> dict[str, Any]:
     """Schema of a daily insights stream at ``level``: ids and names up the hierarchy."""
-    ids: list[th.Property[Any]] = []
-    for upper in LEVELS[: LEVELS.index(level) + 1]:
-        id_name, label = LEVEL_IDS[upper]
-        ids += [sp.text(id_name), sp.text(label)]
     return th.PropertiesList(
-        *ids,
+        *(sp.text(column) for column in level_columns(level)),
         sp.text("account_currency"),
         th.Property(
             "date_start",
@@ -151,7 +144,6 @@ class InsightsStream(AccountScopedStream):
 
     level: ClassVar[str] = "account"
     replication_key = "date_start"
-    is_sorted = True
     #: Meta's time_increment: "1" (daily), "monthly" or "all_days".
     time_increment: ClassVar[str] = "1"
     breakdowns: ClassVar[tuple[str, ...]] = ()
@@ -205,7 +197,7 @@ class InsightsStream(AccountScopedStream):
         return params
 
     def attribution_windows(self) -> list[str]:
-        return list(self.config.get("action_attribution_windows") or DEFAULT_WINDOWS)
+        return list(self.run.settings.action_attribution_windows)
 
     def signature(self) -> str:
         return report_signature(
@@ -220,10 +212,9 @@ class InsightsStream(AccountScopedStream):
 
     def window(self, account_id: str, timezone_name: str | None) -> tuple[dt.date, dt.date]:
         """Days to read for one account: lookback before the bookmark, up to today there."""
+        settings = self.run.settings
         today = today_in(timezone_name)
-        end = today
-        if self.config.get("end_date"):
-            end = min(end, dt.date.fromisoformat(str(self.config["end_date"])[:10]))
+        end = min(today, settings.end_date) if settings.end_date else today
         state = self.get_context_state({"account_id": account_id})
         bookmark = state.get("replication_key_value")
         if bookmark and state.get("report_signature") not in (None, self.signature()):
@@ -235,14 +226,14 @@ class InsightsStream(AccountScopedStream):
             )
             bookmark = None
         if bookmark:
-            lookback = int(self.config.get("lookback_days", 28))
-            start = dt.date.fromisoformat(str(bookmark)[:10]) - dt.timedelta(days=lookback)
-            if self.config.get("start_date"):
-                start = max(start, dt.date.fromisoformat(str(self.config["start_date"])[:10]))
+            lookback = dt.timedelta(days=settings.lookback_days)
+            start = dt.date.fromisoformat(str(bookmark)[:10]) - lookback
+            if settings.start_date:
+                start = max(start, settings.start_date)
         else:
-            start = _configured_start(self.config, today)
+            start = _configured_start(settings.start_date, today)
         if self.time_increment == "all_days":  # one row per window: always the whole window
-            start = _configured_start(self.config, today)
+            start = _configured_start(settings.start_date, today)
         oldest = _months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
         start = max(start, oldest)
         if self.time_increment == "monthly":  # months are read whole, so rows never overlap
@@ -266,9 +257,9 @@ class InsightsStream(AccountScopedStream):
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context) or ""
-        manager = self.tap.insights_manager()
+        manager = self.run.insights.manager()
         group = f"{self.name}/{account}"
-        if not self.tap.insights_planned(group):
+        if not self.run.insights.planned(group):
             return
         try:
             yield from manager.results(group)
@@ -281,7 +272,7 @@ class InsightsStream(AccountScopedStream):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        types = tuple(self.config.get("conversion_action_types") or DEFAULT_CONVERSION_TYPES)
+        types = self.run.settings.conversion_action_types
         row["conversions"] = _sum_actions(row.get("actions"), types)
         for name, source in VIDEO_FIELDS.items():
             row[name] = _sum_actions(row.get(source))
@@ -292,10 +283,31 @@ class InsightsStream(AccountScopedStream):
         return super().post_process(row, context)
 
 
-def _configured_start(config: Any, today: dt.date) -> dt.date:
-    if config.get("start_date"):
-        return dt.date.fromisoformat(str(config["start_date"])[:10])
-    return today - dt.timedelta(days=30)
+def plan_insights(
+    run: RunContext, streams: list[InsightsStream], manager: InsightsJobManager
+) -> list[str]:
+    """Submit every selected insights stream of every account; returns the planned groups."""
+    planned: list[str] = []
+    for account_id in run.account_ids():
+        if run.log.failed(account_id):
+            continue
+        try:
+            timezone_name = run.accounts.timezone(account_id)
+        except GraphFatalError as exc:
+            run.fail(account_id, "insights", exc.line, exc.info)
+            continue
+        for stream in streams:
+            query = stream.plan(account_id, timezone_name)
+            if query is not None:
+                group = f"{stream.name}/{account_id}"
+                manager.submit(group, query, stream.engine_key())
+                run.progress.note_window(group, query.since, query.until)
+                planned.append(group)
+    return planned
+
+
+def _configured_start(start_date: dt.date | None, today: dt.date) -> dt.date:
+    return start_date or today - dt.timedelta(days=30)
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

@@ -44,7 +44,7 @@ from requests.structures import CaseInsensitiveDict
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.json import serialize_json
 
-from tap_meta_ads.client import MetaAdsStream
+from tap_meta_ads.graph.client import CallScope
 from tap_meta_ads.graph.errors import (
     Action,
     GraphFatalError,
@@ -56,8 +56,10 @@ from tap_meta_ads.graph.errors import (
     remedy,
 )
 from tap_meta_ads.graph.pacing import ADS_INSIGHTS, ADS_MANAGEMENT, MIN_RATE, Pacer, read_usage
-from tap_meta_ads.settings import ATTRIBUTION_WINDOWS, BUILT_IN_STREAMS, CONFIG_SCHEMA
+from tap_meta_ads.settings.schema import ATTRIBUTION_WINDOWS, CONFIG_SCHEMA
+from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.tap import TapMetaAds
+from tests.fakes import FakeClock
 
 TAP_BIN = str(Path(sys.executable).parent / "tap-meta-ads")
 #: Configured token of the payload tap, and a secret planted in payload values.
@@ -875,27 +877,24 @@ def test_any_response_has_a_documented_outcome_in_one_line(status, content, head
     response.headers = CaseInsensitiveDict(headers)
     response.reason = "Reason"
     documented = (GraphThrottleError, ShrinkPageError, GraphRetriableError, GraphFatalError)
+    scope = CallScope(account_id="1", stream="campaigns", what="reading campaigns")
     line = None
     try:
-        payload_tap().streams["campaigns"].check_response(response, "1")
+        payload_tap().run.graph.check_response(response, scope)
     except documented as exc:  # any other exception fails the test
         line = str(exc)
+    try:
+        body, decoded = json.loads(content), True
+    except ValueError:
+        body, decoded = None, False
+    enveloped = isinstance(body, dict) and isinstance(body.get("error"), dict)
+    failed = status >= 400 or not decoded or enveloped
+    # A failure always raises a documented exception; a good answer never does.
+    assert (line is not None) == failed, (status, content, line)
     assert line is None or _one_line(line), line
 
 
 # -- usage headers ---------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.now += seconds
 
 
 @settings(max_examples=300, deadline=None)
@@ -978,16 +977,33 @@ def test_any_sequence_of_calls_and_answers_keeps_the_pacer_sane(steps):
             assert learnt is None or (learnt[0] >= 1 and learnt[1] >= 0)
 
 
-def test_reserved_stream_names_are_the_tap_streams():
-    """A new stream must be added to settings.BUILT_IN_STREAMS, or a report could replace it."""
-    assert set(BUILT_IN_STREAMS) == _built_in_streams()
+def _refusal(name: str, value: float) -> list[str] | None:
+    """The tap's error lines for ``name = value`` in an otherwise valid config (None: taken)."""
+    try:
+        TapMetaAds(config={"access_token": "EAABtoken", name: value}, validate_config=True)
+    except ConfigValidationError as exc:
+        return [str(line) for line in exc.errors]
+    return None
 
 
 def test_config_schema_ranges_cover_every_numeric_setting():
-    """The ranges above are the documented ones: every numeric setting has one."""
+    """The ranges above are the tap's: every numeric setting has one, and the tap takes each
+    bound of it and refuses just past it (tried on the tap, not on a copy of its table)."""
     numeric = {
         name
         for name, prop in CONFIG_SCHEMA["properties"].items()
         if {"integer", "number"} & set(prop.get("type", []))
     }
     assert numeric == set(RANGES)
+    for name, (low, high, exclusive) in RANGES.items():
+        step = 1 if "integer" in CONFIG_SCHEMA["properties"][name]["type"] else 0.5
+        taken = [low + step if exclusive else low, high if math.isfinite(high) else 10**6]
+        refused = [low if exclusive else low - step]
+        if math.isfinite(high):
+            refused.append(high + step)
+        for value in taken:
+            assert _refusal(name, value) is None, (name, value)
+        for value in refused:
+            lines = _refusal(name, value)
+            assert lines, f"{name} = {value} was taken"
+            assert any(line.startswith(name) for line in lines), (name, value, lines)
