@@ -1,12 +1,16 @@
 # The two commands of the README: `make demo` and `make test`. Both set up from nothing.
+# `make test-fast` is the quick lane (lint and every test but the end-to-end ones).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+LINTED := tap_meta_ads meta_ads_sandbox tests scripts benchmarks
+# pytest-xdist workers for the end-to-end tier: its tests mostly wait on subprocesses
+E2E_WORKERS ?= 4
 
-.PHONY: demo test lint install postgres benchmark clean
+.PHONY: demo test test-fast e2e lint install postgres benchmark clean
 
 $(BIN)/tap-meta-ads: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,15 +30,28 @@ postgres:
 demo: install postgres
 	bash scripts/demo.sh
 
+# Everything: lint, types, the fast tier, then the end-to-end tier on parallel workers.
 test: install postgres
-	$(BIN)/ruff check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/lint-imports
+	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -m e2e -n $(E2E_WORKERS)
+
+# The fast tier: lint, unit, sandbox, integration and the SDK's standard tests (no Meltano).
+test-fast: install
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/pytest -m "not e2e"
+
+# The end-to-end tier alone: Meltano into throwaway PostgreSQL servers.
+e2e: install postgres
+	$(BIN)/pytest -m e2e -n $(E2E_WORKERS)
 
 lint: install
 	$(BIN)/ruff check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
 	$(BIN)/ruff format --check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .meltano .pytest_cache .mypy_cache .ruff_cache

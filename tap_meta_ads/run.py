@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_meta_ads.graph.client import CallScope, ClientPolicy, GraphClient, InsightsCalls
+from tap_meta_ads.graph.client import GraphClient, InsightsCalls
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.graph.scope import CallScope, ClientPolicy
 from tap_meta_ads.insights import InsightsJobManager
 from tap_meta_ads.progress import Progress
 from tap_meta_ads.runlog import RunLog
@@ -217,7 +218,8 @@ class RunContext:
         try:
             ids = self.accounts.ids()
         except GraphFatalError as exc:
-            self.fail("token #1", "ad_account", exc.line.replace("Meta API", "token #1", 1), exc.info)
+            line = exc.line.replace("Meta API", "token #1", 1)
+            self.fail("token #1", "ad_account", line, exc.info)
             self.accounts.set_ids([])
             return []
         return ids

@@ -17,9 +17,10 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams import RESTStream
 
-from tap_meta_ads.graph.client import CallScope, data_rows
+from tap_meta_ads.graph.client import data_rows
 from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.graph.pagination import GraphCursorPaginator
+from tap_meta_ads.graph.scope import CallScope
 from tap_meta_ads.money import minor_to_major
 from tap_meta_ads.run import RunContext
 from tap_meta_ads.shaping import shape_record

@@ -4,28 +4,9 @@ import pytest
 
 from meta_ads_sandbox.calls import Call
 from meta_ads_sandbox.ratelimit import RateLimitConfig, RateLimiter
-from tap_meta_ads.graph.pacing import (
-    ADS_INSIGHTS,
-    ADS_MANAGEMENT,
-    Pacer,
-    RateLimitWaitExceededError,
-    TypeUsage,
-    Usage,
-    read_usage,
-)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-        self.slept = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept += seconds
-        self.now += seconds
+from tap_meta_ads.graph.pacing import Pacer, RateLimitWaitExceededError
+from tap_meta_ads.graph.usage import ADS_INSIGHTS, ADS_MANAGEMENT, TypeUsage, Usage, read_usage
+from tests.fakes import FakeClock
 
 
 def test_read_usage_takes_the_highest_figure_for_the_account():

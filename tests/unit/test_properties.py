@@ -44,7 +44,6 @@ from requests.structures import CaseInsensitiveDict
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.json import serialize_json
 
-from tap_meta_ads.graph.client import CallScope
 from tap_meta_ads.graph.errors import (
     Action,
     GraphFatalError,
@@ -55,7 +54,9 @@ from tap_meta_ads.graph.errors import (
     parse_error,
     remedy,
 )
-from tap_meta_ads.graph.pacing import ADS_INSIGHTS, ADS_MANAGEMENT, MIN_RATE, Pacer, read_usage
+from tap_meta_ads.graph.pacing import MIN_RATE, Pacer
+from tap_meta_ads.graph.scope import CallScope
+from tap_meta_ads.graph.usage import ADS_INSIGHTS, ADS_MANAGEMENT, read_usage
 from tap_meta_ads.settings.schema import ATTRIBUTION_WINDOWS, CONFIG_SCHEMA
 from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.tap import TapMetaAds
