@@ -4,6 +4,10 @@ Decisions are made on ``error.code``, ``error.error_subcode`` and ``is_transient
 contract), never on message text, except the one error Meta sends without a distinguishing
 code: the list-call "Please reduce the amount of data" (code 1, HTTP 500), recognised by
 its text as documented in the Graph API error handling guide.
+
+``ERRORS`` is the one table of the codes the tap knows: ``classify`` (what the client does),
+``remedy`` (what the operator does) and ``is_permanent`` (whether restarting or splitting an
+insights report can help) all read the first rule that matches an error.
 """
 
 from __future__ import annotations
@@ -12,21 +16,23 @@ import enum
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+#: Graph batch requests carry at most 50 items (Graph API "Batch Requests").
+MAX_BATCH = 50
 #: Codes Meta uses for rate limiting (Graph rate-limiting and Marketing API rate-limiting pages).
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 #: The ad-account quota block: waited out on its own path, it can last up to an hour.
 QUOTA_BLOCK_SUBCODE = 2446079
 #: Codes Meta documents as temporary.
 TRANSIENT_CODES = frozenset({1, 2})
-#: Insights "too much data" (data-per-call limit): narrow the query instead of retrying.
-TOO_MUCH_DATA_SUBCODE = 1487534
 #: Token problems: code 190 and its subcodes, 102 (session key), 2500 (no token).
 TOKEN_CODES = frozenset({190, 102, 2500})
+#: Permission problems: 10 (application permission) and the 200-299 permission range.
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
 REDUCE_DATA_TEXT = "reduce the amount of data"
 
 
@@ -38,6 +44,138 @@ class Action(enum.Enum):
     SPLIT = "split"
     SHRINK_PAGE = "shrink_page"
     FATAL = "fatal"
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """One kind of Graph error: what matches it, what the tap does, what the operator does.
+
+    An error matches when its code is in ``codes`` (``None``: any code) and its subcode in
+    ``subcodes`` (``None``: any subcode) and, with ``text``, its message holds that text; or
+    when its HTTP status is in ``statuses`` (for answers without a code of their own).
+    """
+
+    action: Action
+    fix: str
+    codes: frozenset[int] | None = None
+    subcodes: frozenset[int] | None = None
+    statuses: frozenset[int] = frozenset()
+    text: str | None = None
+    #: Restarting or splitting an insights report cannot help (token and permission errors).
+    permanent: bool = False
+
+    def matches(self, info: GraphErrorInfo) -> bool:
+        """Whether ``info`` is this kind of error."""
+        if info.http_status in self.statuses:
+            return True
+        if self.codes is None and self.subcodes is None:
+            return False
+        return (
+            (self.codes is None or info.code in self.codes)
+            and (self.subcodes is None or info.subcode in self.subcodes)
+            and (self.text is None or self.text in info.message.lower())
+        )
+
+
+def _set(*values: int) -> frozenset[int]:
+    """A code set, as the table writes them."""
+    return frozenset(values)
+
+
+#: Fix for errors no rule names, and for transient ones that did not go away.
+RETRY_LATER = "retry later; if it persists, report it with the fbtrace_id"
+#: "Unsupported get request": a wrong or hidden object, and what a report run answers while
+#: Meta still creates it.
+UNKNOWN_OBJECT = ErrorRule(
+    Action.FATAL,
+    "the object does not exist or the token cannot see it: check the account id and that the "
+    "token's System User is assigned this ad account",
+    codes=_set(100),
+    subcodes=_set(33),
+)
+#: The table, first match wins. Adding a code is one entry here (or one member of a set above).
+ERRORS: tuple[ErrorRule, ...] = (
+    ErrorRule(
+        Action.THROTTLE,
+        "rate limited for longer than max_rate_limit_wait_seconds allows: lower "
+        "requests_per_second or raise max_rate_limit_wait_seconds",
+        codes=THROTTLE_CODES,
+        statuses=_set(429),
+    ),
+    ErrorRule(
+        Action.SPLIT,
+        "the report is too large even when split: drop a breakdown or field from it",
+        # insights "too much data" (100/1487534, the data-per-call limit) and a report run
+        # that ended "report too large" (-3/1504045): narrow the query instead of retrying
+        subcodes=_set(1487534, 1504045),
+    ),
+    ErrorRule(Action.SHRINK_PAGE, RETRY_LATER, codes=_set(1), text=REDUCE_DATA_TEXT),
+    ErrorRule(
+        Action.FATAL,
+        "the access token has expired: generate a new System User token in Business Manager "
+        "(Business Settings > System Users > Generate New Token, with ads_read) and update "
+        "access_token",
+        codes=_set(190),
+        subcodes=_set(463),
+        permanent=True,
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "the token was invalidated (password change or security reset): generate a new System "
+        "User token and update access_token",
+        codes=_set(190),
+        subcodes=_set(460),
+        permanent=True,
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "the app is not authorised for this user: re-install the app for the System User and "
+        "generate a new token",
+        codes=_set(190),
+        subcodes=_set(458),
+        permanent=True,
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "the access token was rejected: generate a new System User token in Business Manager "
+        "(System Users > Generate New Token, with ads_read) and update access_token",
+        codes=TOKEN_CODES,
+        statuses=_set(401),
+        permanent=True,
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "the token lacks insights permission: give the System User ads_read and read_insights "
+        "on this ad account",
+        subcodes=_set(3191001),  # with code 100, or on a failed report run
+        permanent=True,
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "permissions error: assign this ad account to the System User in Business Manager "
+        "(System Users > Assign Assets) and give the token ads_read",
+        codes=PERMISSION_CODES,
+        statuses=_set(403),
+        permanent=True,
+    ),
+    UNKNOWN_OBJECT,
+    ErrorRule(
+        Action.FATAL,
+        "this API version is retired for the Ads API: set api_version to v25.0",
+        codes=_set(2635),
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "start_date is more than 37 months ago: set a later start_date",
+        codes=_set(3018),
+    ),
+    ErrorRule(
+        Action.FATAL,
+        "Meta rejected a parameter: check the stream's fields and the report settings",
+        codes=_set(100),
+    ),
+    ErrorRule(Action.RETRY, RETRY_LATER, codes=TRANSIENT_CODES),
+)
 
 
 @dataclass(frozen=True)
@@ -58,14 +196,17 @@ class GraphErrorInfo:
     def is_quota_block(self) -> bool:
         return self.subcode == QUOTA_BLOCK_SUBCODE and self.code in THROTTLE_CODES
 
+    def codes(self) -> str:
+        """``code X, subcode Y`` (the parts Meta sent), or nothing."""
+        parts = [
+            f"code {self.code}" if self.code is not None else "",
+            f"subcode {self.subcode}" if self.subcode is not None else "",
+        ]
+        return ", ".join(p for p in parts if p)
+
     def describe(self) -> str:
         """Meta's code, subcode and messages in one line."""
-        parts = [f"HTTP {self.http_status}"]
-        if self.code is not None:
-            parts.append(f"code {self.code}")
-        if self.subcode is not None:
-            parts.append(f"subcode {self.subcode}")
-        text = ", ".join(parts)
+        text = ", ".join(p for p in (f"HTTP {self.http_status}", self.codes()) if p)
         if self.message:
             text += f": {self.message.rstrip('. ')}"
         if self.user_title or self.user_msg:
@@ -107,79 +248,67 @@ def parse_error(status: int, body: Any) -> GraphErrorInfo | None:
     )
 
 
+def answer_error(status: int, body: Any) -> GraphErrorInfo | None:
+    """The error of a batch item: Meta's envelope, or a bare one for a non-2xx without it."""
+    info = parse_error(status, body)
+    if info is None and status >= 400:
+        info = GraphErrorInfo(http_status=status, message="no report run status")
+    return info
+
+
+def job_error(body: dict[str, Any]) -> GraphErrorInfo | None:
+    """The error fields of a failed report run (sent by default from v25.0), if any."""
+    envelope = {
+        "error": {
+            "code": body.get("error_code"),
+            "error_subcode": body.get("error_subcode"),
+            "message": body.get("error_message"),
+            "error_user_title": body.get("error_user_title"),
+            "error_user_msg": body.get("error_user_msg"),
+        }
+    }
+    info = parse_error(200, envelope)
+    if info is None or (info.code is None and info.subcode is None and not info.message):
+        return None
+    return info
+
+
+def rule_for(info: GraphErrorInfo) -> ErrorRule | None:
+    """The first rule of ``ERRORS`` that matches, if any."""
+    return next((rule for rule in ERRORS if rule.matches(info)), None)
+
+
 def classify(info: GraphErrorInfo) -> Action:
     """Map an error to the action the tap takes (see the README's troubleshooting table)."""
-    code = info.code
-    if code in THROTTLE_CODES or info.http_status == 429:
-        return Action.THROTTLE
-    if code == 100 and info.subcode == TOO_MUCH_DATA_SUBCODE:
-        return Action.SPLIT
-    if code == 1 and REDUCE_DATA_TEXT in info.message.lower():
-        return Action.SHRINK_PAGE
-    if code in TOKEN_CODES or code == 10 or (code is not None and 200 <= code <= 299):
-        return Action.FATAL
-    if code == 100 or code == 2635 or code == 3018:
-        return Action.FATAL
-    if info.http_status in (401, 403):
-        return Action.FATAL
-    if code in TRANSIENT_CODES or info.is_transient or info.http_status >= 500:
+    rule = rule_for(info)
+    if rule is not None:
+        return rule.action
+    if info.is_transient or info.http_status >= 500:
         return Action.RETRY
     return Action.FATAL
 
 
 def remedy(info: GraphErrorInfo) -> str:
     """What the operator should do, following the troubleshooting table in the README."""
-    code, sub = info.code, info.subcode
-    if code == 190 and sub == 463:
-        return (
-            "the access token has expired: generate a new System User token in Business "
-            "Manager (Business Settings > System Users > Generate New Token, with ads_read) "
-            "and update access_token"
-        )
-    if code == 190 and sub == 460:
-        return (
-            "the token was invalidated (password change or security reset): generate a new "
-            "System User token and update access_token"
-        )
-    if code == 190 and sub == 458:
-        return (
-            "the app is not authorised for this user: re-install the app for the System "
-            "User and generate a new token"
-        )
-    if code in TOKEN_CODES or info.http_status == 401:
-        return (
-            "the access token was rejected: generate a new System User token in Business "
-            "Manager (System Users > Generate New Token, with ads_read) and update access_token"
-        )
-    if code == 3191001:
-        return (
-            "the token lacks insights permission: give the System User ads_read and "
-            "read_insights on this ad account"
-        )
-    if code == 10 or (code is not None and 200 <= code <= 299) or info.http_status == 403:
-        return (
-            "permissions error: assign this ad account to the System User in Business "
-            "Manager (System Users > Assign Assets) and give the token ads_read"
-        )
-    if code == 100 and sub == 33:
-        return (
-            "the object does not exist or the token cannot see it: check the account id "
-            "and that the token's System User is assigned this ad account"
-        )
-    if code == 2635:
-        return "this API version is retired for the Ads API: set api_version to v25.0"
-    if code == 3018:
-        return "start_date is more than 37 months ago: set a later start_date"
-    if code == 100 and sub == TOO_MUCH_DATA_SUBCODE:
-        return "the report is too large even when split: drop a breakdown or field from it"
-    if code == 100:
-        return "Meta rejected a parameter: check the stream's fields and the report settings"
-    if code in THROTTLE_CODES:
-        return (
-            "rate limited for longer than max_rate_limit_wait_seconds allows: lower "
-            "requests_per_second or raise max_rate_limit_wait_seconds"
-        )
-    return "retry later; if it persists, report it with the fbtrace_id"
+    rule = rule_for(info)
+    return rule.fix if rule is not None else RETRY_LATER
+
+
+def is_permanent(info: GraphErrorInfo) -> bool:
+    """Token and permission errors: restarting or splitting the report cannot help."""
+    rule = rule_for(info)
+    return rule is not None and rule.permanent
+
+
+def is_unknown_object(info: GraphErrorInfo | None) -> bool:
+    """Meta's 100/33 "Unsupported get request", whatever the HTTP status."""
+    return info is not None and UNKNOWN_OBJECT.matches(info)
+
+
+def codes(info: GraphErrorInfo | None) -> str:
+    """`` (code X, subcode Y)`` for a log line, or nothing."""
+    text = info.codes() if info is not None else ""
+    return f" ({text})" if text else ""
 
 
 def error_info_from_response(response: requests.Response) -> GraphErrorInfo:
@@ -226,15 +355,33 @@ class ShrinkPageError(RetriableAPIError):
 
 
 class GraphFatalError(FatalAPIError):
-    """An error retrying cannot fix; ``str()`` is the one line the operator sees."""
+    """An error retrying cannot fix; ``str()`` is the one line the operator sees.
 
-    def __init__(self, info: GraphErrorInfo, account_id: str | None, what: str) -> None:
+    The line names the account, what failed, Meta's codes and the fix, unless ``line`` is
+    given whole.
+    """
+
+    def __init__(
+        self, info: GraphErrorInfo, account_id: str | None, what: str, *, line: str | None = None
+    ) -> None:
         self.info = info
         self.account_id = account_id
         where = f"account {account_id}" if account_id else "Meta API"
-        self.line = f"{where}: {what} failed with {info.describe()}. Fix: {remedy(info)}"
+        self.line = line or f"{where}: {what} failed with {info.describe()}. Fix: {remedy(info)}"
         super().__init__(self.line)
 
 
 class TooMuchDataError(GraphFatalError):
     """Insights data-per-call ceiling: the caller splits the query."""
+
+
+def is_fatal(exc: BaseException | None) -> TypeGuard[GraphFatalError]:
+    """A failure no retry fixes and no narrower query avoids (the data-per-call limit can be)."""
+    return isinstance(exc, GraphFatalError) and not isinstance(exc, TooMuchDataError)
+
+
+def safe(exc: BaseException) -> str:
+    """An exception for a log line: the tap's own messages, else only its type (no URLs)."""
+    if isinstance(exc, (GraphFatalError, GraphRetriableError, GraphThrottleError)):
+        return str(exc)
+    return type(exc).__name__

@@ -9,18 +9,51 @@ URL can carry an access token in its query string, and rebuilding the request ke
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_meta_ads.graph.errors import response_json
+from tap_meta_ads.graph.errors import GraphRetriableError, response_json
 
 
-def _paging(response: requests.Response) -> dict[str, Any]:
-    body = response_json(response)
+def next_cursor(body: Any) -> str | None:
+    """The ``after`` cursor of a decoded page while Meta says a next page exists, else None."""
     paging = body.get("paging") if isinstance(body, dict) else None
-    return paging if isinstance(paging, dict) else {}
+    if not isinstance(paging, dict):
+        return None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, dict) else None
+    if paging.get("next") and isinstance(after, str) and after:
+        return after
+    return None
+
+
+def iter_cursor_pages(
+    get: Callable[[str | None], Any], what: str
+) -> Iterator[list[dict[str, Any]]]:
+    """The objects of each page, ``get(after)`` returning a decoded body (``None``: page one).
+
+    A body without a ``data`` list, or a cursor Meta already sent (a loop that would repeat
+    pages forever or silently stop early), raises ``GraphRetriableError``.
+    """
+    after: str | None = None
+    seen: set[str] = set()
+    while True:
+        body = get(after)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            msg = f"{what}: the body has no data list"
+            raise GraphRetriableError(msg)
+        yield [row for row in data if isinstance(row, dict)]
+        after = next_cursor(body)
+        if after is None:
+            return
+        if after in seen:
+            msg = f"{what}: Meta sent the same paging cursor twice; the listing is incomplete"
+            raise GraphRetriableError(msg)
+        seen.add(after)
 
 
 class GraphCursorPaginator(BaseAPIPaginator[str | None]):
@@ -30,12 +63,7 @@ class GraphCursorPaginator(BaseAPIPaginator[str | None]):
         super().__init__(None)
 
     def get_next(self, response: requests.Response) -> str | None:
-        paging = _paging(response)
-        cursors = paging.get("cursors")
-        after = cursors.get("after") if isinstance(cursors, dict) else None
-        if paging.get("next") and isinstance(after, str) and after:
-            return after
-        return None
+        return next_cursor(response_json(response))
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         return bool(self.get_next(response))

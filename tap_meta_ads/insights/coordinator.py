@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import defaultdict, deque
+import threading
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -20,39 +21,40 @@ from tap_meta_ads.graph.errors import (
     GraphErrorInfo,
     GraphFatalError,
     TooMuchDataError,
+    answer_error,
     classify,
+    codes,
+    is_permanent,
+    is_unknown_object,
+    job_error,
+    safe,
 )
-from tap_meta_ads.insights_plan import (
-    EntityLister,
+from tap_meta_ads.insights.calls import CountingCalls
+from tap_meta_ads.insights.ledger import Ledger
+from tap_meta_ads.insights.levels import depth
+from tap_meta_ads.insights.lister import EntityLister
+from tap_meta_ads.insights.query import (
     ReportQuery,
     split_dates,
     split_entities,
     split_fields,
     too_large_error,
 )
-from tap_meta_ads.insights_runs import (
+from tap_meta_ads.insights.runs import (
     BACKOFF,
-    SYNC_TIMEOUT_SUBCODES,
-    TOO_LARGE_SUBCODES,
-    AccountTasks,
-    CountingCalls,
+    PAGE_SIZE,
     EngineSettings,
     Part,
+    Pending,
     ThrottleGate,
-    answer_error,
-    codes,
     create_run,
-    is_permanent,
-    job_error,
     percent,
     poll_runs,
     read_rows,
-    safe,
 )
-from tap_meta_ads.insights_spool import Ledger, Spool, row_key
+from tap_meta_ads.insights.spool import Spool, row_key
+from tap_meta_ads.insights.tasks import AccountTasks
 
-#: A cheap insights read whose only purpose is a fresh X-FB-Ads-Insights-Throttle header.
-REFRESH_PARAMS = {"fields": "account_id", "date_preset": "today"}
 #: Polls answering 100/33 tolerated per run: Meta races creating a run against reading it.
 MAX_UNSUPPORTED_POLLS = 5
 #: Transient poll errors tolerated per run before its group fails.
@@ -82,16 +84,17 @@ class Coordinator:
         self._clock = clock
         self._sleep = sleep
         self._lister = EntityLister(calls)
-        self._inbox: list[Part] = []  # under the ledger's lock: filled by callers
-        self._pending: dict[str, deque[Part]] = {}
+        self._inbox: list[Part] = []  # filled by callers, under the inbox lock
+        self._inbox_lock = threading.Lock()
+        self._pending = Pending()
         self._running: dict[str, Part] = {}
-        self._gate = ThrottleGate(calls, settings, logger, ledger)
+        self._gate = ThrottleGate(calls, settings, logger, ledger, clock)
         self._in_flight = 0
         self.stopping = False
 
     def add(self, parts: list[Part]) -> None:
         """Queue parts from any thread."""
-        with self._ledger.cond:
+        with self._inbox_lock:
             self._inbox.extend(parts)
         self._tasks.wake()
 
@@ -102,15 +105,15 @@ class Coordinator:
     def run(self) -> None:
         try:
             while not self.stopping:
-                with self._ledger.cond:
+                with self._inbox_lock:
                     inbox, self._inbox = self._inbox, []
                 for part in inbox:
-                    self._requeue(part)
+                    self._pending.add(part)
                 self._tasks.drain()
                 now = self._clock()
                 self._admit(now)
                 self._poll(now)
-                self._refresh(now)
+                self._gate.refresh(now, self._pending, self._tasks, self._fail_account)
                 self._wait()
         except Exception as exc:
             self._logger.exception("insights job manager: internal error")
@@ -137,67 +140,28 @@ class Coordinator:
 
     # -- admission ----------------------------------------------------------------------------
 
-    def _requeue(self, part: Part, *, front: bool = False) -> None:
-        parts = self._pending.setdefault(part.account, deque())
-        if front:
-            parts.appendleft(part)
-        else:
-            parts.append(part)
-
     def _admit(self, now: float) -> None:
         """Start queries round-robin over accounts, under the cap and the insights throttle."""
-        held: dict[str, bool] = {}
-        launched = True
-        while launched:
-            launched = False
-            for account in list(self._pending):
-                if self._in_flight >= self._set.max_in_flight:
-                    return
-                parts = self._pending[account]
-                while parts and self._ledger.is_failed(parts[0].group):
-                    self._ledger.close_part(parts.popleft().group, [])
-                if not parts:
-                    del self._pending[account]
-                    continue
-                if account not in held:
-                    held[account] = self._gate.held(account, now)
-                if held[account]:
-                    continue
-                part = parts.popleft()
-                del self._pending[account]  # re-inserted last: round-robin across accounts
-                if parts:
-                    self._pending[account] = parts
-                self._launch(part)
-                launched = True
+        for part in self._pending.take(
+            lambda: self._in_flight >= self._set.max_in_flight,
+            self._drop_failed,
+            lambda account: self._gate.held(account, now),
+        ):
+            self._launch(part)
 
-    def _refresh(self, now: float) -> None:
-        for account in self._gate.due_refreshes(now, self._pending):
-            self._tasks.submit(
-                account,
-                functools.partial(
-                    self._calls.get, account, f"/act_{account}/insights", dict(REFRESH_PARAMS)
-                ),
-                functools.partial(self._on_refreshed, account),
-            )
-
-    def _on_refreshed(self, account: str, _result: Any, exc: Exception | None) -> None:
-        self._gate.refreshed(account, self._clock())
-        if isinstance(exc, GraphFatalError) and not isinstance(exc, TooMuchDataError):
-            for part in self._pending.pop(account, deque()):
-                self._fail(part, exc)
+    def _drop_failed(self, part: Part) -> bool:
+        """Close a waiting part whose group failed meanwhile (True), or keep it."""
+        if not self._ledger.is_failed(part.group):
+            return False
+        self._ledger.close_part(part.group, [])
+        return True
 
     def _launch(self, part: Part) -> None:
         self._in_flight += 1
         part.holds_slot = True
         self._ledger.peak("max_in_flight", self._in_flight)
         self._ledger.gauge("in_flight", self._in_flight)
-        if 0 < part.query.days() <= self._set.sync_max_days and part.sync_ok:
-            params = {**part.query.graph_params(), "limit": str(self._set.page_size)}
-            self._dispatch(
-                part, self._read, self._on_sync_read, part, f"/act_{part.account}/insights", params
-            )
-        else:
-            self._dispatch(part, create_run, self._on_created, self._calls, part.query)
+        self._dispatch(part, create_run, self._on_created, self._calls, part.query)
 
     def _release(self, part: Part) -> None:
         if part.holds_slot:
@@ -205,41 +169,11 @@ class Coordinator:
             self._in_flight -= 1
             self._ledger.gauge("in_flight", self._in_flight)
 
-    def _read(self, part: Part, path: str, params: dict[str, str]) -> Any:
-        return read_rows(
-            self._calls,
-            self._spool,
-            part.account,
-            path,
-            params,
-            row_key(part.key),
-            self._set.run_rows,
-        )
+    def _read(self, part: Part, path: str) -> Any:
+        params = {"limit": str(PAGE_SIZE)}
+        return read_rows(self._calls, self._spool, part.account, path, params, row_key(part.key))
 
     # -- report runs --------------------------------------------------------------------------
-
-    def _on_sync_read(self, part: Part, result: Any, exc: Exception | None) -> None:
-        self._release(part)
-        if exc is None:
-            self._ledger.count(sync_reads=1, rows=result[1])
-            self._ledger.close_part(part.group, result[0])
-            return
-        info = exc.info if isinstance(exc, GraphFatalError) else None
-        if (
-            isinstance(exc, GraphFatalError)
-            and not isinstance(exc, TooMuchDataError)
-            and (info is None or info.subcode not in SYNC_TIMEOUT_SUBCODES)
-        ):
-            self._fail(part, exc)
-            return
-        self._logger.info(
-            "%s: synchronous read of %s failed%s; using a report run instead",
-            part.group,
-            part.query.describe(),
-            codes(info) or f" ({safe(exc)})",
-        )
-        part.sync_ok = False
-        self._requeue(part, front=True)
 
     def _on_created(self, part: Part, run_id: Any, exc: Exception | None) -> None:
         if exc is not None:
@@ -301,14 +235,7 @@ class Coordinator:
         state = str(body.get("async_status") or "")
         if state == "Job Completed" and percent(body.get("async_percent_completion")) >= 100:
             self._unrun(part, release=False)  # the slot is held until the rows are read
-            self._dispatch(
-                part,
-                self._read,
-                self._on_read,
-                part,
-                f"/{part.run_id}/insights",
-                {"limit": str(self._set.page_size)},
-            )
+            self._dispatch(part, self._read, self._on_read, part, f"/{part.run_id}/insights")
         elif state in ("Job Failed", "Job Skipped"):
             self._unrun(part)
             self._ledger.count(**{"failed" if state == "Job Failed" else "skipped": 1})
@@ -323,7 +250,7 @@ class Coordinator:
     def _on_poll_error(
         self, part: Part, exc: Exception | None, info: GraphErrorInfo | None, now: float
     ) -> None:
-        unsupported = info is not None and info.code == 100 and info.subcode == 33
+        unsupported = is_unknown_object(info)
         if unsupported and part.unsupported < MAX_UNSUPPORTED_POLLS:
             part.unsupported += 1
             self._schedule(part, now, grow=False)
@@ -375,7 +302,7 @@ class Coordinator:
 
     def _run_failed(self, part: Part, what: str, info: GraphErrorInfo | None) -> None:
         """Restart a failed, skipped or timed-out run once; split it when it fails again."""
-        if info is not None and info.subcode in TOO_LARGE_SUBCODES:
+        if info is not None and classify(info) is Action.SPLIT:
             self._split(part, info, f"report run {part.run_id} {what}: report too large")
         elif info is not None and is_permanent(info):
             self._fail(part, GraphFatalError(info, part.account, f"insights report {part.group}"))
@@ -391,7 +318,7 @@ class Coordinator:
                 codes(info),
             )
             part.run_id = None
-            self._requeue(part, front=True)
+            self._pending.add(part, front=True)
         else:
             self._split(part, info, f"report run {part.run_id} {what} again")
 
@@ -402,7 +329,7 @@ class Coordinator:
         halves = split_dates(part.query)
         if halves is not None:
             self._replace(part, halves, "date", info, reason)
-        elif part.query.level != "account" and not part.remainder:
+        elif depth(part.query.level) > 0 and not part.remainder:
             self._tasks.submit(
                 part.account,
                 functools.partial(self._lister.split_plan, part.query),
@@ -444,15 +371,13 @@ class Coordinator:
         reason: str,
         rest: ReportQuery | None = None,
     ) -> None:
-        """Replace a part by disjoint parts (children never take the sync shortcut)."""
+        """Replace a part by disjoint parts."""
         if self._ledger.is_failed(part.group):
             self._ledger.close_part(part.group, [])
             return
-        children = [
-            Part(part.group, q, part.key, sync_ok=False, remainder=part.remainder) for q in queries
-        ]
+        children = [Part(part.group, q, part.key, remainder=part.remainder) for q in queries]
         if rest is not None:
-            children.append(Part(part.group, rest, part.key, sync_ok=False, remainder=True))
+            children.append(Part(part.group, rest, part.key, remainder=True))
         self._logger.info(
             "%s: %s%s; split %s by %s into %s",
             part.group,
@@ -465,8 +390,13 @@ class Coordinator:
         self._ledger.count_split(kind)
         self._ledger.open_parts(part.group, part.key, len(children))
         for child in reversed(children):
-            self._requeue(child, front=True)
+            self._pending.add(child, front=True)
         self._ledger.close_part(part.group, [])
+
+    def _fail_account(self, account: str, exc: Exception) -> None:
+        """Fail every waiting part of the account (its token or permission failed)."""
+        for part in self._pending.pop_account(account):
+            self._fail(part, exc)
 
     def _fail(self, part: Part, exc: Exception) -> None:
         """Fail the part's group only; the other groups go on."""

@@ -11,31 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
-from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError, GraphRetriableError
-from tap_meta_ads.statuses import EFFECTIVE_STATUSES
+from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.insights.levels import level_of
 
-LEVELS = ("account", "campaign", "adset", "ad")
-LEVEL_ID_FIELDS = {
-    "account": "account_id",
-    "campaign": "campaign_id",
-    "adset": "adset_id",
-    "ad": "ad_id",
-}
 #: Always returned on insights rows; kept in both halves of a field split.
 DATE_FIELDS = ("date_start", "date_stop")
-#: The object one level down, the edge that lists an object, and its parent's id field.
-CHILD = {"campaign": "adset", "adset": "ad"}
-EDGES = {"campaign": "campaigns", "adset": "adsets", "ad": "ads"}
-PARENT_FIELD = {"adset": "campaign_id", "ad": "adset_id"}
-LIST_PAGE_SIZE = "500"
 
 
-def _json(value: Any) -> str:
+def to_json(value: Any) -> str:
+    """Compact JSON, as Graph parameters are sent."""
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -66,10 +54,6 @@ class ReportQuery:
     params: tuple[tuple[str, str], ...] = ()
     entity: tuple[str, tuple[str, ...]] | None = None
 
-    def key_fields(self) -> tuple[str, ...]:
-        """Columns that identify a row: the level's id, the breakdowns and the day."""
-        return (LEVEL_ID_FIELDS.get(self.level, "account_id"), *self.breakdowns(), "date_start")
-
     def param(self, name: str) -> str | None:
         for key, value in self.params:
             if key == name:
@@ -94,15 +78,18 @@ class ReportQuery:
             raise ValueError(msg)
         if self.entity is not None:
             kind, ids = self.entity
-            filters.append({"field": f"{kind}.id", "operator": "IN", "value": list(ids)})
+            field = level_of(kind).filter_field("id")
+            filters.append({"field": field, "operator": "IN", "value": list(ids)})
         return filters
 
     def graph_params(self) -> dict[str, str]:
-        """Parameters of ``POST`` (async) or ``GET`` (sync) ``/act_<id>/insights``."""
+        """Parameters of ``POST /act_<id>/insights`` (a report run)."""
         params = {
             "level": self.level,
             "fields": ",".join(self.fields),
-            "time_range": _json({"since": self.since.isoformat(), "until": self.until.isoformat()}),
+            "time_range": to_json(
+                {"since": self.since.isoformat(), "until": self.until.isoformat()}
+            ),
             "time_increment": self.time_increment(),
         }
         for key, value in self.params:
@@ -110,7 +97,7 @@ class ReportQuery:
                 params[key] = value
         filters = self.filters()
         if filters:
-            params["filtering"] = _json(filters)
+            params["filtering"] = to_json(filters)
         return params
 
     def describe(self) -> str:
@@ -170,21 +157,6 @@ def split_dates(query: ReportQuery) -> tuple[ReportQuery, ReportQuery] | None:
     return (replace(query, until=middle - dt.timedelta(days=1)), replace(query, since=middle))
 
 
-def chunk_dates(query: ReportQuery, max_days: int) -> list[ReportQuery]:
-    """Consecutive queries of at most ``max_days`` (rounded to whole buckets) covering the range."""
-    increment = query.time_increment()
-    if max_days <= 0 or query.days() <= max_days or not increment.isdigit():
-        return [query]
-    step = max(int(increment), max_days - max_days % int(increment))
-    chunks = []
-    start = query.since
-    while start <= query.until:
-        end = min(query.until, start + dt.timedelta(days=step - 1))
-        chunks.append(replace(query, since=start, until=end))
-        start = end + dt.timedelta(days=1)
-    return chunks
-
-
 @dataclass(frozen=True)
 class EntitySplit:
     """Object ids to halve a one-day query on; ``listed`` when they came from an edge."""
@@ -211,8 +183,9 @@ def split_entities(
         return halves, None
     own = [(k, v) for k, v in query.params if k != "filtering"]
     filters = json.loads(query.param("filtering") or "[]")
-    filters.append({"field": f"{split.kind}.id", "operator": "NOT_IN", "value": list(split.ids)})
-    rest = replace(query, params=(*own, ("filtering", _json(filters))))
+    field = level_of(split.kind).filter_field("id")
+    filters.append({"field": field, "operator": "NOT_IN", "value": list(split.ids)})
+    rest = replace(query, params=(*own, ("filtering", to_json(filters))))
     return halves, rest
 
 
@@ -236,9 +209,7 @@ class ReportTooLargeError(GraphFatalError):
     """An insights report Meta cannot produce even split to one day, one object, one field."""
 
     def __init__(self, info: GraphErrorInfo, account_id: str, line: str) -> None:
-        super().__init__(info, account_id, "insights report")
-        self.line = line
-        self.args = (line,)
+        super().__init__(info, account_id, "insights report", line=line)
 
 
 def too_large_error(
@@ -262,97 +233,3 @@ def too_large_error(
         f"({info.describe()}). Fix: drop {drop} from the report"
     )
     return ReportTooLargeError(info, query.account_id, line)
-
-
-class GraphGet(Protocol):
-    """The one call the entity lister needs."""
-
-    def get(self, account_id: str, path: str, params: dict[str, str]) -> Any: ...
-
-
-class EntityLister:
-    """Lists the campaigns, ad sets and ads an entity split divides; cached per run."""
-
-    def __init__(self, calls: GraphGet) -> None:
-        self._calls = calls
-        self._cache: dict[tuple[str, str, str], tuple[str, ...]] = {}
-        self._lock = threading.Lock()
-
-    def split_plan(self, query: ReportQuery) -> EntitySplit | None:
-        """The object ids to halve ``query`` on, or None if it has no such split.
-
-        Account scope splits on the account's campaigns; a query down to one campaign splits
-        on its ad sets, one ad set on its ads, never below the query's own level.
-        """
-        if query.level not in LEVELS[1:]:
-            return None
-        if query.entity is not None and len(query.entity[1]) >= 2:
-            return EntitySplit(query.entity[0], query.entity[1])
-        if query.entity is None:
-            kind, ids = "campaign", self.children(query.account_id, "campaign", None)
-        else:
-            kind, ids = query.entity
-        while len(ids) == 1:
-            child = CHILD.get(kind)
-            if child is None or LEVELS.index(child) > LEVELS.index(query.level):
-                return None
-            kind, ids = child, self.children(query.account_id, child, ids[0])
-        return EntitySplit(kind, ids, listed=True) if len(ids) >= 2 else None
-
-    def children(self, account_id: str, kind: str, parent: str | None) -> tuple[str, ...]:
-        """Ids of every ``kind`` object of the account or of ``parent``, all statuses.
-
-        Ad sets and ads are read on their parent's edge (``/<campaign_id>/adsets``,
-        ``/<adset_id>/ads``), so each filter is on the edge's own object.
-        """
-        cache_key = (account_id, kind, parent or "")
-        with self._lock:
-            if cache_key in self._cache:
-                return self._cache[cache_key]
-        filters = [
-            {
-                "field": f"{kind}.effective_status",
-                "operator": "IN",
-                "value": list(EFFECTIVE_STATUSES[kind]),
-            }
-        ]
-        fields = f"id,{PARENT_FIELD[kind]}" if kind in PARENT_FIELD else "id"
-        params = {"fields": fields, "limit": LIST_PAGE_SIZE, "filtering": _json(filters)}
-        path = f"/{parent}/{EDGES[kind]}" if parent else f"/act_{account_id}/{EDGES[kind]}"
-        found = (
-            str(item["id"])
-            for item in iter_pages(self._calls, account_id, path, params)
-            if item.get("id") is not None
-        )
-        ids = tuple(dict.fromkeys(found))
-        with self._lock:
-            self._cache[cache_key] = ids
-        return ids
-
-
-def iter_pages(
-    calls: GraphGet, account_id: str, path: str, params: dict[str, str]
-) -> Iterator[dict[str, Any]]:
-    """Items of a paged Graph list, following ``cursors.after`` while ``next`` is present.
-
-    The ``next`` URL itself is never followed: it can carry the access token.
-    """
-    after: str | None = None
-    while True:
-        page = dict(params)
-        if after:
-            page["after"] = after
-        body = calls.get(account_id, path, page)
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            msg = f"{path}: the body has no data list"
-            raise GraphRetriableError(msg)
-        yield from (row for row in data if isinstance(row, dict))
-        paging = body.get("paging") if isinstance(body, dict) else None
-        cursors = paging.get("cursors") if isinstance(paging, dict) else None
-        next_after = cursors.get("after") if isinstance(cursors, dict) else None
-        if not (isinstance(paging, dict) and paging.get("next")) or not next_after:
-            return
-        if next_after == after:  # a cursor that does not move would loop forever
-            return
-        after = str(next_after)

@@ -15,14 +15,9 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.insights_fields import INTEGER_FIELDS, LIST_FIELDS, TEXT_FIELDS
-from tap_meta_ads.streams.insights import (
-    ACTION_STAT,
-    LEVEL_IDS,
-    LEVELS,
-    InsightsStream,
-    numeric_action_stats,
-)
+from tap_meta_ads.insights import level_columns, level_of
+from tap_meta_ads.insights.fields import INTEGER_FIELDS, LIST_FIELDS, TEXT_FIELDS
+from tap_meta_ads.streams.insights import ACTION_STAT, InsightsStream, numeric_action_stats
 
 
 def _field_property(name: str) -> th.Property[Any]:
@@ -35,16 +30,8 @@ def _field_property(name: str) -> th.Property[Any]:
     return sp.decimal(name)
 
 
-def _id_properties(level: str) -> list[th.Property[Any]]:
-    props: list[th.Property[Any]] = []
-    for upper in LEVELS[: LEVELS.index(level) + 1]:
-        id_name, label = LEVEL_IDS[upper]
-        props += [sp.text(id_name), sp.text(label)]
-    return props
-
-
 def _key(level: str, *, with_stop: bool, breakdowns: tuple[str, ...]) -> tuple[str, ...]:
-    level_id = LEVEL_IDS[level][0]
+    level_id = level_of(level).id_field
     ids = ("account_id",) if level_id == "account_id" else ("account_id", level_id)
     return (*ids, "date_start", *(("date_stop",) if with_stop else ()), *breakdowns)
 
@@ -85,7 +72,7 @@ def custom_report_type(report: Mapping[str, Any]) -> type[CustomReportStream]:
     increment = str(report.get("time_increment") or "1")
     fields = tuple(f for f in report.get("fields") or () if f not in ("date_start", "date_stop"))
     schema = th.PropertiesList(
-        *_id_properties(level),
+        *(sp.text(column) for column in level_columns(level)),
         sp.text("account_currency"),
         th.Property("date_start", th.DateType, required=True),
         th.Property("date_stop", th.DateType),

@@ -1,8 +1,9 @@
 """An in-memory model of Meta's report runs for the insights job manager's tests.
 
 Report runs take configurable fake-clock time and can fail, be skipped or hit a row or cell
-ceiling (``TooMuchDataError`` on create, a -3/1504045 job error, or an error on read); every
-call is recorded so tests can check what was sent, when, and how often.
+ceiling (``TooMuchDataError`` on create, a -3/1504045 job error, or an error on the last page
+of a read); pages hold at most ``page_cap`` rows, whatever ``limit`` asks; every call is
+recorded so tests can check what was sent, when, and how often.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError, TooMuchDataError
-from tap_meta_ads.insights_jobs import ReportQuery
-from tap_meta_ads.insights_plan import with_key_fields
-from tap_meta_ads.insights_spool import row_key
+from tap_meta_ads.insights import ReportQuery
+from tap_meta_ads.insights.query import with_key_fields
+from tap_meta_ads.insights.spool import row_key
 
 DAY = dt.date(2024, 3, 1)
-LOGGER = "tap_meta_ads.test_insights_jobs"
+LOGGER = "tap_meta_ads.test_insights_manager"
 PK = {
     "account": ("account_id", "date_start"),
     "campaign": ("account_id", "campaign_id", "date_start"),
@@ -86,7 +87,8 @@ class FakeGraph:
         self.max_rows: int | None = options.get("max_rows")
         self.max_cells: int | None = options.get("max_cells")
         self.too_large_at: str = options.get("too_large_at", "post")
-        self.sync_max_rows: int | None = options.get("sync_max_rows")
+        self.page_cap: int | None = options.get("page_cap")
+        self.stuck: set[str] = set(options.get("stuck", ()))  # accounts whose cursor sticks
         self.throttle = options.get("throttle", {})
         self.fatal_accounts = set(options.get("fatal_accounts", ()))
         self.unsupported_polls: int = options.get("unsupported_polls", 0)
@@ -165,13 +167,15 @@ class FakeGraph:
         self.max_open = max(self.max_open, open_runs)
 
     def _page(
-        self, rows: list[dict[str, Any]], params: dict[str, str], path: str
+        self, rows: list[dict[str, Any]], params: dict[str, str], path: str, *, stuck: bool = False
     ) -> dict[str, Any]:
         start = int(params.get("after") or 0)
-        limit = int(params.get("limit") or 25)
+        limit = min(int(params.get("limit") or 25), self.page_cap or 1_000_000)
         body: dict[str, Any] = {"data": rows[start : start + limit]}
         if start + limit < len(rows):
             after = str(start + limit)
+            if stuck:
+                after = str(limit)  # the second page's cursor, again and again
             body["paging"] = {
                 "cursors": {"before": "MA", "after": after},
                 "next": f"https://graph.example/v25.0{path}?access_token=SECRET&after={after}",
@@ -216,21 +220,17 @@ class FakeGraph:
             self.calls.append((self.clock.now, "GET", account_id, path, dict(params)))
             parts = path.strip("/").split("/")
             if parts[0] == f"act_{account_id}" and parts[1] == "insights":
-                if "time_range" not in params:  # a throttle refresh
-                    return {"data": []}
-                rows = self.rows_for(account_id, params)
-                if self.sync_max_rows is not None and len(rows) > self.sync_max_rows:
-                    raise too_much_data(account_id)
-                return self._page(rows, params, path)
+                assert "time_range" not in params  # a throttle refresh, never a sync read
+                return {"data": []}
             if parts[0] == f"act_{account_id}" or parts[1] in ("adsets", "ads"):
                 return self._page(self._list(account_id, parts, params), params, path)
             run = self.runs[parts[0]]
             assert parts[1] == "insights"
             assert run.account == account_id
             assert self._status(run)["async_status"] == "Job Completed"
-            if run.outcome.get("read_error"):
-                raise too_much_data(account_id)
-            body = self._page(run.rows, params, path)
+            body = self._page(run.rows, params, path, stuck=account_id in self.stuck)
+            if run.outcome.get("read_error") and "next" not in body["paging"]:
+                raise too_much_data(account_id)  # after the pages before it were read
             if "next" not in body["paging"]:
                 run.read_done = True
             return body

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from tap_meta_ads.graph.errors import GraphFatalError
-from tap_meta_ads.insights_jobs import InsightsJobManager, ReportQuery, ReportTooLargeError
+from tap_meta_ads.graph.errors import GraphFatalError, GraphRetriableError
+from tap_meta_ads.insights import InsightsJobManager, ReportQuery, ReportTooLargeError
+from tap_meta_ads.insights import spool as spool_module
 from tests.unit.insights_fake import (
     DAY,
     LOGGER,
@@ -37,7 +40,7 @@ def managers():
 
 
 @pytest.fixture
-def run(clock, managers, tmp_path):
+def run(clock, managers):
     """Submit queries (one group per query), start, and collect every group's rows."""
 
     def _run(fake: FakeGraph, queries: dict[str, ReportQuery], **options: Any):
@@ -46,7 +49,6 @@ def run(clock, managers, tmp_path):
             logger=logging.getLogger(LOGGER),
             clock=clock,
             sleep=clock.sleep,
-            spool_dir=tmp_path / "spool",
             **options,
         )
         managers.append(manager)
@@ -85,7 +87,7 @@ def test_rows_each_once_and_sorted(clock, run):
     stats = manager.stats()
     assert stats["jobs_started"] == stats["completed"] == 3
     assert stats["rows"] == 96
-    assert manager.failed_groups() == {}
+    assert stats["failed_groups"] == 0
 
 
 def test_results_of_an_unknown_group_is_empty(clock, run):
@@ -129,8 +131,16 @@ def test_runs_are_polled_in_batches_per_account(clock, run):
         {"401": make_tree("401", 1, 1, 1), "402": make_tree("402", 1, 1, 1)},
         durations={"401": 60.0, "402": 60.0},
     )
-    queries = {"g/401": query("401", days=60), "g/402": query("402", days=30)}
-    manager, results = run(fake, queries, max_in_flight=100, max_days_per_job=1)
+    queries = {
+        f"g/{account}/{day}": replace(
+            query(account, days=1),
+            since=DAY + dt.timedelta(days=day),
+            until=DAY + dt.timedelta(days=day),
+        )
+        for account, days in (("401", 60), ("402", 30))
+        for day in range(days)
+    }
+    manager, results = run(fake, queries, max_in_flight=100)
     assert all(results[g] == truth(fake, q) for g, q in queries.items())
     stats = manager.stats()
     assert stats["jobs_started"] == 90
@@ -212,12 +222,14 @@ def test_report_too_large_job_error_splits_without_restart(clock, run):
     assert manager.stats()["splits"]["date"] == 1
 
 
-def test_too_much_data_on_read_splits_and_drops_partial_rows(clock, run):
-    fake = FakeGraph(clock, {"703": make_tree("703")}, max_rows=20, too_large_at="read")
+def test_too_much_data_on_read_splits_and_drops_partial_rows(clock, run, monkeypatch):
+    monkeypatch.setattr(spool_module, "RUN_ROWS", 4)  # the pages before the error hit disk
+    fake = FakeGraph(clock, {"703": make_tree("703")}, max_rows=20, too_large_at="read", page_cap=5)
     q = query("703", days=4)
-    manager, results = run(fake, {"g": q}, page_size=5)
+    manager, results = run(fake, {"g": q})
     assert_exact(results["g"], truth(fake, q), PK["ad"])
     assert manager.stats()["splits"]["date"] == 1
+    assert manager.stats()["rows"] == 32  # the 30 rows read before the error were dropped
 
 
 def listings(fake: FakeGraph) -> list[str]:
@@ -309,7 +321,7 @@ def test_report_that_cannot_be_split_fails_its_group_only(clock, run):
     assert "drop field" in text
     assert "breakdown age" in text
     assert results["account_insights/904"] == truth(fake, small)
-    assert set(manager.failed_groups()) == {"account_insights/903"}
+    assert manager.stats()["failed_groups"] == 1
 
 
 def test_fatal_error_fails_only_its_group(clock, run):
@@ -321,7 +333,7 @@ def test_fatal_error_fails_only_its_group(clock, run):
     assert results["g/111"] == truth(fake, queries["g/111"])
     assert isinstance(results["g/112"], GraphFatalError)
     assert "code 200" in str(results["g/112"])
-    assert set(manager.failed_groups()) == {"g/112"}
+    assert manager.stats()["failed_groups"] == 1
     with pytest.raises(GraphFatalError):
         list(manager.results("g/112"))
 
@@ -352,7 +364,7 @@ def test_unsupported_get_right_after_creation_is_retried(clock, run):
     q = query("131")
     manager, results = run(fake, {"g": q})
     assert results["g"] == truth(fake, q)
-    assert manager.failed_groups() == {}
+    assert manager.stats()["failed_groups"] == 0
 
 
 def test_unfinished_batch_items_are_asked_again(clock, run):
@@ -362,28 +374,7 @@ def test_unfinished_batch_items_are_asked_again(clock, run):
     assert results["g"] == truth(fake, q)
 
 
-# -- sync shortcut, throttle, paging, spool -----------------------------------------------------
-
-
-def test_short_ranges_are_read_synchronously(clock, run):
-    fake = FakeGraph(clock, {"141": make_tree("141")})
-    q = query("141", days=2)
-    manager, results = run(fake, {"g": q}, sync_max_days=3)
-    assert results["g"] == truth(fake, q)
-    assert fake.posts() == []
-    reads = [c for c in fake.calls if c[3] == "/act_141/insights"]
-    assert reads
-    assert all(c[4]["limit"] == "500" and "time_range" in c[4] for c in reads)
-    assert manager.stats()["sync_reads"] == 1
-
-
-def test_sync_read_falls_back_to_a_report_run(clock, run):
-    fake = FakeGraph(clock, {"142": make_tree("142")}, sync_max_rows=1)
-    q = query("142", days=2)
-    manager, results = run(fake, {"g": q}, sync_max_days=3)
-    assert results["g"] == truth(fake, q)
-    assert len(fake.posts()) == 1
-    assert manager.stats()["sync_reads"] == 0
+# -- throttle, paging, spool -----------------------------------------------------
 
 
 def test_high_insights_throttle_holds_back_new_runs(clock, run, caplog):
@@ -420,26 +411,34 @@ def test_a_hold_lasts_at_most_the_job_timeout(clock, run, caplog):
 
 def test_results_are_paged_with_cursors_not_next_urls(clock, run, caplog):
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    fake = FakeGraph(clock, {"161": make_tree("161")})
+    fake = FakeGraph(clock, {"161": make_tree("161")}, page_cap=7)
     q = query("161", days=3)
-    _, results = run(fake, {"g": q}, page_size=7)
+    _, results = run(fake, {"g": q})
     assert results["g"] == truth(fake, q)
     reads = [c for c in fake.calls if c[3].endswith("/insights") and not c[3].startswith("/act")]
     assert len(reads) == 4  # 24 rows, 7 per page
     assert [c[4].get("after") for c in reads] == [None, "7", "14", "21"]
+    assert {c[4]["limit"] for c in reads} == {"500"}
     assert "SECRET" not in caplog.text
     assert all("access_token" not in json.dumps(c[4]) for c in fake.calls)
 
 
-def test_spool_holds_rows_on_disk_and_is_removed_on_close(clock, tmp_path):
+def test_a_cursor_that_repeats_fails_the_group_instead_of_truncating_it(clock, run):
+    fake = FakeGraph(
+        clock, {"162": make_tree("162"), "163": make_tree("163")}, page_cap=7, stuck={"162"}
+    )
+    queries = {"g/162": query("162", days=3), "g/163": query("163", days=3)}
+    _, results = run(fake, queries)
+    assert isinstance(results["g/162"], GraphRetriableError)
+    assert "same paging cursor" in str(results["g/162"])
+    assert results["g/163"] == truth(fake, queries["g/163"])
+
+
+def test_spool_holds_rows_on_disk_and_is_removed_on_close(clock, monkeypatch):
+    monkeypatch.setattr(spool_module, "RUN_ROWS", 4)
     fake = FakeGraph(clock, {"171": make_tree("171")})
     manager = InsightsJobManager(
-        fake,
-        logger=logging.getLogger(LOGGER),
-        clock=clock,
-        sleep=clock.sleep,
-        spool_dir=tmp_path / "spool",
-        spool_run_rows=4,
+        fake, logger=logging.getLogger(LOGGER), clock=clock, sleep=clock.sleep
     )
     q = query("171", days=2)
     manager.submit("g", q, PK["ad"])
@@ -454,10 +453,10 @@ def test_spool_holds_rows_on_disk_and_is_removed_on_close(clock, tmp_path):
         manager.submit("g", q, PK["ad"])
 
 
-def test_close_while_runs_are_out(clock, tmp_path):
+def test_close_while_runs_are_out(clock):
     fake = FakeGraph(clock, {"172": make_tree("172")})
     manager = InsightsJobManager(
-        fake, logger=logging.getLogger(LOGGER), clock=clock, sleep=clock.sleep, spool_dir=tmp_path
+        fake, logger=logging.getLogger(LOGGER), clock=clock, sleep=clock.sleep
     )
     manager.submit("g", query("172"), PK["ad"])
     manager.start()

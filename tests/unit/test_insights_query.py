@@ -1,17 +1,21 @@
-"""Insights query planning (params, splits) and the spool's merge, without a manager."""
+"""Insights queries (params, splits), the entity lister and the levels, without a manager."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from tap_meta_ads.insights_plan import (
+from tap_meta_ads.graph.errors import GraphRetriableError
+from tap_meta_ads.insights import LEVEL_NAMES, level_columns, level_of
+from tap_meta_ads.insights.lister import EntityLister
+from tap_meta_ads.insights.query import (
     EntitySplit,
     ReportQuery,
-    chunk_dates,
     split_dates,
     split_entities,
     split_fields,
@@ -112,7 +116,7 @@ def test_entity_and_field_halves_are_disjoint_and_keep_keys():
     assert split_fields(halves[0], ("account_id", "ad_id", "date_start")) is None
 
 
-def test_key_fields_are_requested_and_long_ranges_chunked():
+def test_key_fields_are_requested():
     q = ReportQuery(
         "1",
         "ad",
@@ -126,6 +130,67 @@ def test_key_fields_are_requested_and_long_ranges_chunked():
         "account_id",
         "ad_id",
     )
-    assert q.key_fields() == ("ad_id", "age", "gender", "date_start")
-    chunks = chunk_dates(q, 4)
-    assert [(c.since.day, c.until.day) for c in chunks] == [(1, 4), (5, 8), (9, 10)]
+
+
+class Edges:
+    """A Graph that lists the campaigns of account 1 on pages of two, or with a stuck cursor."""
+
+    def __init__(self, campaigns: int, *, stuck: bool = False) -> None:
+        self.ids = [str(10 + i) for i in range(campaigns)]
+        self.stuck = stuck
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:
+        self.calls.append((path, dict(params)))
+        start = int(params.get("after") or 0)
+        body: dict[str, Any] = {"data": [{"id": i} for i in self.ids[start : start + 2]]}
+        if start + 2 < len(self.ids):
+            after = "2" if self.stuck else str(start + 2)
+            body["paging"] = {"cursors": {"after": after}, "next": "https://graph.example/next"}
+        return body
+
+
+def test_lister_pages_through_an_edge_and_caches_it():
+    edges = Edges(5)
+    lister = EntityLister(edges)
+    plan = lister.split_plan(ReportQuery("1", "ad", DAY, DAY, ("spend",)))
+    assert plan == EntitySplit("campaign", ("10", "11", "12", "13", "14"), listed=True)
+    assert [(path, params.get("after")) for path, params in edges.calls] == [
+        ("/act_1/campaigns", None),
+        ("/act_1/campaigns", "2"),
+        ("/act_1/campaigns", "4"),
+    ]
+    assert edges.calls[0][1]["fields"] == "id"
+    assert json.loads(edges.calls[0][1]["filtering"])[0]["field"] == "campaign.effective_status"
+    assert lister.children("1", "campaign", None) == plan.ids
+    assert len(edges.calls) == 3
+
+
+def test_lister_refuses_a_cursor_that_repeats():
+    lister = EntityLister(Edges(7, stuck=True))
+    with pytest.raises(GraphRetriableError, match="same paging cursor"):
+        lister.children("1", "campaign", None)
+
+
+def test_account_level_has_no_entity_split():
+    assert EntityLister(Edges(5)).split_plan(ReportQuery("1", "account", DAY, DAY, ())) is None
+
+
+def test_levels_table():
+    assert LEVEL_NAMES == ("account", "campaign", "adset", "ad")
+    assert level_columns("account") == ("account_id", "account_name")
+    assert level_columns("adset") == (
+        "account_id",
+        "account_name",
+        "campaign_id",
+        "campaign_name",
+        "adset_id",
+        "adset_name",
+    )
+    for upper, lower in itertools.pairwise(LEVEL_NAMES):
+        assert level_of(upper).child == lower
+        assert level_of(lower).parent == upper
+    assert [level_of(n).edge for n in LEVEL_NAMES] == [None, "campaigns", "adsets", "ads"]
+    assert level_of("ad").filter_field("id") == "ad.id"
+    with pytest.raises(ValueError, match="unknown insights level"):
+        level_of("creative")

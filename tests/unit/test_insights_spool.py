@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from tap_meta_ads import insights_spool
-from tap_meta_ads.insights_spool import Ledger, Spool, merged_rows, row_key
+from tap_meta_ads.insights import spool as spool_module
+from tap_meta_ads.insights.ledger import Ledger
+from tap_meta_ads.insights.spool import Spool, merged_rows, row_key
 
 KEY = ("account_id", "ad_id", "date_start")
 
@@ -60,7 +61,7 @@ def test_runs_merge_sorted_with_field_halves_combined(tmp_path):
 
 
 def test_many_runs_are_merged_in_passes(tmp_path, monkeypatch):
-    monkeypatch.setattr(insights_spool, "MAX_OPEN_RUNS", 3)
+    monkeypatch.setattr(spool_module, "MAX_OPEN_RUNS", 3)
     spool = Spool(tmp_path)
     writer = spool.writer(row_key(KEY), run_rows=1)
     writer.add(rows(*((f"2024-03-{d:02d}", str(ad), {}) for d in (3, 1, 2) for ad in (2, 1))))
