@@ -52,8 +52,7 @@ class Progress:
         stats = self._insights_stats()
         if stats is not None:
             parts.append(
-                f"{stats.get('in_flight', 0)} report runs running, "
-                f"{stats.get('completed', 0)} done"
+                f"{stats.get('in_flight', 0)} report runs running, {stats.get('completed', 0)} done"
             )
         waited = sum(r.rate_limit_wait for r in self._log.entries())
         parts.append(f"{waited:.0f}s waited on rate limits")

@@ -17,9 +17,9 @@ from tap_meta_ads.settings.model import Settings
 from tap_meta_ads.settings.schema import CONFIG_SCHEMA
 from tap_meta_ads.streams.accounts import AdAccountStream
 from tap_meta_ads.streams.ads import AdsStream
-from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.streams.adsets import AdSetsStream
 from tap_meta_ads.streams.audiences import CustomAudiencesStream
+from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.streams.campaigns import CampaignsStream
 from tap_meta_ads.streams.creatives import AdCreativesStream
 from tap_meta_ads.streams.identity import AdAccountsStream, BusinessesStream, MeStream

@@ -21,6 +21,7 @@ from singer_sdk.exceptions import RetriableAPIError
 
 from tap_meta_ads.graph.auth import GraphAuth
 from tap_meta_ads.graph.errors import (
+    MAX_BATCH,
     Action,
     GraphFatalError,
     GraphRetriableError,
@@ -39,8 +40,6 @@ from tap_meta_ads.graph.usage import ADS_INSIGHTS, read_usage
 
 #: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
 MIN_PAGE_SIZE = 5
-#: Graph batch requests carry at most 50 items (Graph API "Batch Requests").
-MAX_BATCH = 50
 #: The exceptions the SDK retries (``RESTStream.request_decorator``), and so do we.
 RETRIED = (
     ConnectionResetError,

@@ -14,9 +14,9 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
-from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.graph.errors import response_json
 from tap_meta_ads.streams.accounts import ACCOUNT_MONEY
+from tap_meta_ads.streams.base import MetaAdsStream
 
 
 class TokenScopedStream(MetaAdsStream):

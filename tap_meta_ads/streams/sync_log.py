@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
-
-from singer_sdk import Tap
 
 from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.run import RunContext
