@@ -73,13 +73,19 @@ class SecretFilter(logging.Filter):
 
 
 def install_secret_filter(secrets: Sequence[str], logger_name: str) -> SecretFilter:
-    """Put one SecretFilter on the handlers of the root, ``logger_name`` and library loggers."""
+    """Put one SecretFilter on the handlers of the root, ``logger_name`` and library loggers.
+
+    A filter installed by an earlier tap instance in the same process is replaced, not kept:
+    filters never pile up, and one run's secrets do not mask another's logs.
+    """
     secret_filter = SecretFilter(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(secret_filter)
+    handlers = list(logging.getLogger().handlers)
     for name in (logger_name, *_LOGGERS):
-        for handler in logging.getLogger(name).handlers:
-            handler.addFilter(secret_filter)
+        handlers += logging.getLogger(name).handlers
+    for handler in dict.fromkeys(handlers):
+        for old in [f for f in handler.filters if isinstance(f, SecretFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(secret_filter)
     return secret_filter
 
 

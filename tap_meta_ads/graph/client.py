@@ -78,15 +78,21 @@ class ScopedSession(requests.Session):
             except BaseException:
                 pacer.release(usage_type, scope.calls)
                 raise
+            waited = pacer.waited_seconds
             pacer.observe(read_usage(response.headers, scope.account_id), usage_type, scope.calls)
             action = client.action_of(response)
             if action is Action.THROTTLE:
-                client.wait_out_throttle(response, scope, pacer, usage_type)
+                try:
+                    client.wait_out_throttle(response, scope, pacer, usage_type)
+                finally:
+                    client.count_wait(scope, pacer.waited_seconds - waited)
                 continue
+            client.count_wait(scope, pacer.waited_seconds - waited)
             if action is Action.SHRINK_PAGE:
                 request = client.shrink_page(request, scope)
                 continue
-            client.restore_page_size(scope)
+            if action is None:  # a page that worked: grow a shrunk limit back
+                client.restore_page_size(scope)
             return response
 
 
@@ -193,16 +199,17 @@ class GraphClient:
                 if exc.wait_seconds
                 else "before retrying",
             )
-            before = pacer.waited_seconds
             try:
                 pacer.on_throttle(exc.wait_seconds, usage_type)
             except RateLimitWaitExceededError as wait_exc:
                 raise GraphFatalError(
                     exc.info, scope.account_id, scope.what or scope.stream
                 ) from wait_exc
-            self.log.count(
-                scope.subject, scope.stream, rate_limit_wait=pacer.waited_seconds - before
-            )
+
+    def count_wait(self, scope: CallScope, seconds: float) -> None:
+        """Pauses the pacer took for Meta's limits (headers or throttles), in the run log."""
+        if seconds > 0:
+            self.log.count(scope.subject, scope.stream, rate_limit_wait=seconds)
 
     # -- page size ---------------------------------------------------------------------------
 

@@ -287,11 +287,20 @@ class Pacer:
         with self._lock:
             self.throttles += 1
             self.rate = max(MIN_RATE, self.rate / 2.0)
-            self._bucket(usage_type).forget()
-            self._pause_locked(wait_seconds if wait_seconds else 2.0 / self.rate)
+            bucket = self._bucket(usage_type)
+            bucket.forget()
+            # The throttled answer's headers may already have paused the bucket for the same
+            # regain estimate: that part of the wait is counted once, not twice.
+            self._pause_locked(
+                wait_seconds if wait_seconds else 2.0 / self.rate, held=bucket.paused_until
+            )
 
     def _pause_locked(
-        self, seconds: float, bucket: _Bucket | None = None, now: float | None = None
+        self,
+        seconds: float,
+        bucket: _Bucket | None = None,
+        now: float | None = None,
+        held: float = 0.0,
     ) -> None:
         """Hold the account (or one bucket) for ``seconds``; counted in the total wait.
 
@@ -303,7 +312,7 @@ class Pacer:
             seconds = min(seconds, max(0.0, self.max_wait_seconds - self.waited_seconds))
             current = max(now, self._next_at, bucket.paused_until)
         else:
-            current = max(now, self._next_at)
+            current = max(now, self._next_at, held)
         until = now + seconds
         if until <= current:
             return
