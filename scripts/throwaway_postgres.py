@@ -42,6 +42,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _serve(bindir: Path, root: Path, data: Path, attempts: int = 5) -> int:
+    """pg_ctl start on a free port; another port if one was taken meanwhile (returns it).
+
+    The port is free when chosen, but another process (a parallel test worker starting its
+    own cluster) can bind it before the server does: then the start fails and is retried.
+    """
+    for attempt in range(attempts):
+        port = _free_port()
+        started = subprocess.run(
+            _as_server_user(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(root / "log"),
+                    "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off",
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=attempt == attempts - 1,
+            stdout=subprocess.DEVNULL,
+        )
+        if started.returncode == 0:
+            return port
+    raise AssertionError("unreachable")
+
+
 def start(root: Path) -> int:
     """initdb + pg_ctl start on a free loopback port; creates role and database; returns port."""
     root.mkdir(parents=True, exist_ok=True)
@@ -68,24 +98,7 @@ def start(root: Path) -> int:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    port = _free_port()
-    subprocess.run(
-        _as_server_user(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(root / "log"),
-                "-o",
-                f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off",
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    port = _serve(bindir, root, data)
     (root / "port").write_text(str(port))
     psql = [
         str(bindir / "psql"),

@@ -82,6 +82,10 @@ class Truth:
     def load(self, kind: str) -> list[dict[str, Any]]:
         return read_jsonl(self.directory / f"{kind}.jsonl")
 
+    def active_account_ids(self) -> list[str]:
+        """Numeric ids of the active accounts (account_status 1), in the truth's order."""
+        return [a["account_id"] for a in self.load("adaccounts") if a.get("account_status") == 1]
+
     def currencies(self) -> dict[str, str]:
         return {a["account_id"]: a["currency"] for a in self.load("adaccounts")}
 
@@ -426,11 +430,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     truth = Truth(args.truth, [], insights_since=args.insights_since)
-    truth.account_ids = (
-        args.accounts.split(",")
-        if args.accounts
-        else [a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1]
-    )
+    truth.account_ids = args.accounts.split(",") if args.accounts else truth.active_account_ids()
     ok = True
     with connect(args.port) as conn:
         print(f"{'table':<22}{'warehouse':>10}{'truth':>10}")

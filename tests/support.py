@@ -1,4 +1,11 @@
-"""Real components for tests: the sandbox as a subprocess, a throwaway PostgreSQL, Meltano."""
+"""Real components for tests: the sandbox as a subprocess, a throwaway PostgreSQL, Meltano.
+
+Each end-to-end test runs Meltano on this project's ``meltano.yml`` with a ``.meltano``
+folder of its own (``MELTANO_SYS_DIR_ROOT``): its own ``run/`` (the plugins' config, catalog
+and state files), ``logs/`` and system database, so tests running side by side under
+pytest-xdist never share one. The plugins' virtual environments are installed once per test
+session and linked into each test's folder (Meltano only reads them).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +30,73 @@ import throwaway_postgres  # noqa: E402
 import warehouse_check  # noqa: E402
 
 __all__ = [
+    "BIN",
     "ROOT",
     "Sandbox",
+    "install_plugins",
     "meltano",
+    "meltano_home",
     "postgres_server",
-    "sandbox",
     "throwaway_postgres",
+    "wait_for",
     "warehouse_check",
 ]
+
+#: The kinds of plugin meltano.yml declares: their folders in ``.meltano`` hold the venvs.
+PLUGIN_KINDS = ("extractors", "loaders", "mappers")
 
 
 @dataclass
 class Sandbox:
-    """A running ``meta-ads-sandbox serve`` process and the dataset options it was given."""
+    """A running ``meta-ads-sandbox serve`` process and the dataset options it was given.
+
+    Start it with the ``sandbox_process`` fixture of ``tests/conftest.py``.
+    """
 
     base_url: str
     process: subprocess.Popen[str]
     dataset: list[str]
     log: Path
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="truth-")))
+    workdir: Path
+
+    @classmethod
+    def start(cls, dataset: list[str], behaviour: list[str] | None, workdir: Path) -> Sandbox:
+        """Serve on a free loopback port; returns once the server prints its base URL."""
+        log = workdir / "sandbox.log"
+        with log.open("w") as log_handle:
+            process = subprocess.Popen(
+                [
+                    str(BIN / "meta-ads-sandbox"),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    *dataset,
+                    *(behaviour or []),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=log_handle,
+                text=True,
+            )
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        if not base_url.startswith("http://127.0.0.1:"):
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"sandbox did not start: {log.read_text()[-2000:]}")
+        return cls(base_url, process, dataset, log, workdir)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def admin(self, path: str, method: str = "GET") -> Any:
         request = urllib.request.Request(
@@ -49,6 +104,10 @@ class Sandbox:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
+
+    def requests_served(self) -> int:
+        """Graph requests the sandbox has answered so far (all endpoints)."""
+        return sum(self.admin("stats")["requests"].values())
 
     def truth(self, advance: int = 0) -> Path:
         out = self.workdir / f"advance-{advance}"
@@ -69,41 +128,12 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(dataset: list[str], behaviour: list[str] | None = None) -> Iterator[Sandbox]:
-    log = Path(tempfile.mkstemp(prefix="sandbox-", suffix=".log")[1])
-    with log.open("w") as log_handle:
-        process = subprocess.Popen(
-            [
-                str(BIN / "meta-ads-sandbox"),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                *dataset,
-                *(behaviour or []),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=log_handle,
-            text=True,
-        )
-        assert process.stdout is not None
-        base_url = process.stdout.readline().strip()
-        if not base_url.startswith("http://127.0.0.1:"):
-            process.kill()
-            raise RuntimeError(f"sandbox did not start: {log.read_text()[-2000:]}")
-        try:
-            yield Sandbox(base_url, process, dataset, log)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-@contextmanager
 def postgres_server() -> Iterator[int]:
+    """A throwaway PostgreSQL cluster on a free loopback port (yields the port).
+
+    Its folder is made in the system's temporary folder, not pytest's: as root the server
+    runs as the ``postgres`` user, who cannot enter pytest's private folders.
+    """
     root = Path(tempfile.mkdtemp(prefix="pg-"))
     port = throwaway_postgres.start(root)
     try:
@@ -118,6 +148,19 @@ def meltano(
     timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
     """Run the project's Meltano with ``env`` on top of a clean, offline environment."""
+    return subprocess.run(
+        [str(BIN / "meltano"), *args],
+        cwd=ROOT,
+        env=meltano_env(env),
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def meltano_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without Meltano, tap and target settings, then ``env``."""
     full_env = {
         k: v
         for k, v in os.environ.items()
@@ -130,15 +173,32 @@ def meltano(
             **env,
         }
     )
-    return subprocess.run(
-        [str(BIN / "meltano"), *args],
-        cwd=ROOT,
-        env=full_env,
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
+    return full_env
+
+
+def install_plugins(sys_dir: Path) -> None:
+    """``meltano install`` of meltano.yml's plugins into the ``.meltano`` folder ``sys_dir``."""
+    env = {
+        "MELTANO_SYS_DIR_ROOT": str(sys_dir),
+        "MELTANO_DATABASE_URI": f"sqlite:///{sys_dir / 'meltano.db'}",
+    }
+    result = meltano(["install", "--clean"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def meltano_home(folder: Path, plugins: Path) -> Path:
+    """The ``.meltano`` folder of one test in ``folder``, with the plugins of ``plugins``.
+
+    Everything Meltano writes during a run (``run/``, ``logs/``) lands in it; the plugin
+    folders are links to the ones installed once in ``plugins``. Idempotent.
+    """
+    home = folder / ".meltano"
+    home.mkdir(parents=True, exist_ok=True)
+    for kind in PLUGIN_KINDS:
+        link = home / kind
+        if not link.is_symlink():
+            link.symlink_to(plugins / kind, target_is_directory=True)
+    return home
 
 
 def wait_for(predicate: Any, timeout: float = 10.0) -> None:

@@ -1,38 +1,60 @@
-"""Fixtures for end-to-end runs: one PostgreSQL per session, Meltano plugins installed once."""
+"""Fixtures for end-to-end runs, safe under pytest-xdist.
+
+- One throwaway PostgreSQL per worker (a session fixture, on a free port).
+- Meltano's plugins installed once per test run, whatever the number of workers (the first
+  worker installs under a file lock, the others wait for it and reuse the install).
+- Per test: its own target schema (a uuid), its own ``.meltano`` folder (``run/``, logs) and
+  its own Meltano system database, all in the test's ``tmp_path``.
+"""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import meltano, postgres_server, warehouse_check
-
-_SCHEMAS = itertools.count(1)
+from tests.support import install_plugins, meltano, meltano_home, postgres_server, warehouse_check
 
 
 @pytest.fixture(scope="session")
 def pg_port() -> Iterator[int]:
+    """This worker's PostgreSQL (each xdist worker has its own session, hence its own)."""
     with postgres_server() as port:
         yield port
 
 
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every worker of this test run (the basetemp above the workers')."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
-def meltano_installed() -> None:
-    result = meltano(["install", "--clean"], env={})
-    assert result.returncode == 0, result.stderr[-3000:]
+def meltano_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``.meltano`` folder with meltano.yml's plugins, installed once for the whole run."""
+    shared = _run_folder(tmp_path_factory)
+    plugins = shared / "meltano-plugins"
+    with (shared / "meltano-plugins.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait here for the first one
+        if not (plugins / "installed").exists():
+            install_plugins(plugins)
+            (plugins / "installed").write_text("ok\n")
+    return plugins
 
 
 class Warehouse:
-    """One test's target schema and Meltano state database."""
+    """One test's target schema, Meltano state database and ``.meltano`` folder."""
 
     def __init__(self, port: int, tmp: Path) -> None:
         self.port = port
-        self.schema = f"e2e_{next(_SCHEMAS)}"
+        self.schema = f"e2e_{uuid.uuid4().hex[:16]}"
         self.system_db = tmp / "meltano.db"
+        self.meltano_dir = tmp / ".meltano"  # made by the fixture: meltano_home()
 
     def env(self, api_url: str, **tap: str) -> dict[str, str]:
         env = {
@@ -45,6 +67,7 @@ class Warehouse:
             "TARGET_POSTGRES_DATABASE": "warehouse",
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
             "MELTANO_DATABASE_URI": f"sqlite:///{self.system_db}",
+            "MELTANO_SYS_DIR_ROOT": str(self.meltano_dir),
         }
         # select_filter is a Meltano extra: its env var has a double underscore
         env.update(
@@ -72,13 +95,11 @@ class Warehouse:
             return list(cur.fetchall())
 
 
-@pytest.fixture
-def warehouse(pg_port: int, meltano_installed: None, tmp_path: Path) -> Warehouse:
-    return Warehouse(pg_port, tmp_path)
+def _warehouse(port: int, folder: Path, plugins: Path) -> Warehouse:
+    meltano_home(folder, plugins)
+    return Warehouse(port, folder)
 
 
 @pytest.fixture
-def new_warehouse(
-    pg_port: int, meltano_installed: None, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[], Warehouse]:
-    return lambda: Warehouse(pg_port, tmp_path_factory.mktemp("wh"))
+def warehouse(pg_port: int, meltano_plugins: Path, tmp_path: Path) -> Warehouse:
+    return _warehouse(pg_port, tmp_path, meltano_plugins)

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.common import END, fast
 from tests.support import ROOT, Sandbox, meltano, warehouse_check
 
-END = dt.date.today() - dt.timedelta(days=1)
 DAYS = 10
 START = END - dt.timedelta(days=DAYS - 1)
 MIRROR = ["ad_account", "campaigns", "adsets", "ads"]
@@ -26,11 +26,7 @@ TABLES = MIRROR + INSIGHTS
 #: Meltano's state id for ``meltano run tap-meta-ads target-postgres`` in the dev environment.
 STATE_ID = "dev:tap-meta-ads-to-target-postgres"
 #: Settings that keep a run short: insights from START, quick polls, a fast pacer.
-FAST = {
-    "start_date": START.isoformat(),
-    "job_poll_seconds": "0.2",
-    "requests_per_second": "20",
-}
+FAST = fast(START)
 
 
 def dataset(seed: int, *extra: str) -> list[str]:
@@ -57,11 +53,7 @@ def dataset(seed: int, *extra: str) -> list[str]:
 def truth_of(api: Sandbox, advance: int = 0, accounts: Iterable[str] | None = None) -> Any:
     """The truth after ``advance`` epochs, for ``accounts`` (default: the active ones)."""
     truth = warehouse_check.Truth(api.truth(advance), [], insights_since=START)
-    truth.account_ids = (
-        list(accounts)
-        if accounts is not None
-        else [a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1]
-    )
+    truth.account_ids = list(accounts) if accounts is not None else truth.active_account_ids()
     return truth
 
 

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tests.e2e import resilience as rs
-from tests.support import sandbox, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -44,10 +44,12 @@ def _assert_permission_failure(line: str) -> None:
     assert "Fix: permissions error: assign this ad account to the System User" in line
 
 
-def test_revoked_accounts_fail_alone_and_the_others_complete_and_advance(warehouse, tmp_path):
+def test_revoked_accounts_fail_alone_and_the_others_complete_and_advance(
+    warehouse, tmp_path, sandbox_process
+):
     token, app_secret = secret("portfolio-token"), secret("portfolio-app-secret")
     behaviour = ["--job-seconds", "1.5", "--app-secret", app_secret]
-    with sandbox(rs.dataset(55, "--token", token), behaviour) as api:
+    with sandbox_process(rs.dataset(55, "--token", token), behaviour) as api:
         first, second, third = rs.account_ids(api)
         env = rs.env_for(
             warehouse,

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from tests.support import meltano, sandbox, warehouse_check
+from tests.e2e.common import END
+from tests.support import meltano, warehouse_check
 
 pytestmark = pytest.mark.e2e
 
-END = dt.date.today() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=4)
 DATASET = [
     "--seed",
@@ -35,8 +35,8 @@ DATASET = [
 ]
 
 
-def test_two_agencies_in_one_job(warehouse):
-    with sandbox(DATASET, ["--job-seconds", "0.3"]) as api:
+def test_two_agencies_in_one_job(warehouse, sandbox_process):
+    with sandbox_process(DATASET, ["--job-seconds", "0.3"]) as api:
         schema_b = f"{warehouse.schema}_b"
         env = warehouse.env(
             api.base_url,

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from tests.e2e import resilience as rs
-from tests.support import sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +25,7 @@ def secret(label: str) -> str:
     return f"{label}-{hashlib.sha256(label.encode()).hexdigest()[:28]}"
 
 
-def test_injected_faults_and_throttles_lose_nothing(warehouse, tmp_path):
+def test_injected_faults_and_throttles_lose_nothing(warehouse, tmp_path, sandbox_process):
     token, app_secret = secret("fault-token"), secret("fault-app-secret")
     behaviour = [
         "--job-seconds",
@@ -44,7 +43,7 @@ def test_injected_faults_and_throttles_lose_nothing(warehouse, tmp_path):
         "--max-consecutive-faults",
         "2",
     ]
-    with sandbox(rs.dataset(34, "--token", token), behaviour) as api:
+    with sandbox_process(rs.dataset(34, "--token", token), behaviour) as api:
         env = rs.env_for(
             warehouse,
             api,
@@ -82,11 +81,13 @@ def test_injected_faults_and_throttles_lose_nothing(warehouse, tmp_path):
         assert leaks == [], leaks
 
 
-def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(warehouse, tmp_path):
+def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(
+    warehouse, tmp_path, sandbox_process
+):
     old, new = secret("expiring-token"), secret("fresh-token")
     # The old token makes 5 calls: /me/adaccounts, account 1 and its campaigns, ad sets and ads.
     # Its 6th call (planning the insights report runs) gets 190/463, as does everything after.
-    with sandbox(
+    with sandbox_process(
         rs.dataset(32, "--token", old, "--token", new),
         ["--job-seconds", "1", "--expire-token", f"{old}@5"],
     ) as api:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support import sandbox, warehouse_check
+from tests.support import warehouse_check
 
 pytestmark = pytest.mark.e2e
 
@@ -27,16 +27,14 @@ DATASET = [
 MIRROR = ["ad_account", "campaigns", "adsets", "ads"]
 
 
-def test_first_run_mirrors_everything_then_incremental_follows_changes(warehouse):
-    with sandbox(DATASET) as api:
+def test_first_run_mirrors_everything_then_incremental_follows_changes(warehouse, sandbox_process):
+    with sandbox_process(DATASET) as api:
         first = warehouse.run(
             api.base_url, select_filter='["ad_account","campaigns","adsets","ads"]'
         )
         assert first.returncode == 0, first.stderr[-4000:]
         truth = warehouse_check.Truth(api.truth(0), [])
-        truth.account_ids = [
-            a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1
-        ]
+        truth.account_ids = truth.active_account_ids()
         assert warehouse.compare(truth, MIRROR) == []
         deleted = warehouse.query("SELECT count(*) FROM {schema}.ads WHERE status = 'DELETED'")
         assert deleted[0][0] > 0, "the mirror must hold deleted ads with their status"

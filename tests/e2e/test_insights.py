@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from tests.support import sandbox, warehouse_check
+from tests.e2e.common import END, fast
+from tests.support import warehouse_check
 
 pytestmark = pytest.mark.e2e
 
-END = dt.date.today() - dt.timedelta(days=1)
 DAYS = 12
 START = END - dt.timedelta(days=DAYS - 1)
 DATASET = [
@@ -31,20 +31,18 @@ DATASET = [
     "--restate-days",
     "3",
 ]
-FAST = {"start_date": START.isoformat(), "job_poll_seconds": "0.2", "requests_per_second": "20"}
+FAST = fast(START)
 INSIGHTS = ["account_insights", "campaign_insights", "adset_insights", "ad_insights"]
 
 
 def _truth(api, advance: int = 0) -> warehouse_check.Truth:
     truth = warehouse_check.Truth(api.truth(advance), [], insights_since=START)
-    truth.account_ids = [
-        a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1
-    ]
+    truth.account_ids = truth.active_account_ids()
     return truth
 
 
-def test_insights_match_truth_and_follow_restatement(warehouse):
-    with sandbox(DATASET, ["--job-seconds", "1.5"]) as api:
+def test_insights_match_truth_and_follow_restatement(warehouse, sandbox_process):
+    with sandbox_process(DATASET, ["--job-seconds", "1.5"]) as api:
         first = warehouse.run(api.base_url, **FAST)
         assert first.returncode == 0, first.stderr[-4000:]
         truth = _truth(api)
@@ -75,7 +73,7 @@ def test_insights_match_truth_and_follow_restatement(warehouse):
         assert any(before.get(k) != v for k, v in after.items()), "advance restated nothing"
 
 
-def test_failed_jobs_and_oversized_reports_are_split_without_loss(warehouse):
+def test_failed_jobs_and_oversized_reports_are_split_without_loss(warehouse, sandbox_process):
     behaviour = [
         "--job-seconds",
         "0.5",
@@ -86,7 +84,7 @@ def test_failed_jobs_and_oversized_reports_are_split_without_loss(warehouse):
         "--async-row-limit",
         "40",
     ]
-    with sandbox(DATASET, behaviour) as api:
+    with sandbox_process(DATASET, behaviour) as api:
         result = warehouse.run(api.base_url, select_filter='["ad_account","*_insights"]', **FAST)
         assert result.returncode == 0, result.stderr[-4000:]
         assert warehouse.compare(_truth(api), INSIGHTS) == []
@@ -112,12 +110,12 @@ REPORTS = [
 ]
 
 
-def test_custom_reports_and_flat_actions_add_up_to_the_truth(warehouse):
+def test_custom_reports_and_flat_actions_add_up_to_the_truth(warehouse, sandbox_process):
     import json
     from collections import defaultdict
     from decimal import Decimal
 
-    with sandbox(DATASET, ["--job-seconds", "0.5"]) as api:
+    with sandbox_process(DATASET, ["--job-seconds", "0.5"]) as api:
         result = warehouse.run(
             api.base_url,
             select_filter='["ad_account","ads_by_age_gender","campaign_monthly",'

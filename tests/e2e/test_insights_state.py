@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from meta_ads_sandbox.config import DatasetConfig, ServerConfig
-from meta_ads_sandbox.server import start_in_thread
+from meta_ads_sandbox.config import DatasetConfig
+from tests.e2e.common import END
 
 pytestmark = pytest.mark.e2e
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
-END = dt.date.today() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=19)
 
 
@@ -51,9 +50,9 @@ def _run(tmp: Path, config: dict, state: dict | None) -> tuple[list[dict], dict,
     return records, states[-1], result.stderr
 
 
-def test_lookback_and_changed_settings(tmp_path):
+def test_lookback_and_changed_settings(tmp_path, start_sandbox):
     dataset = DatasetConfig(seed=4, accounts=2, campaigns=2, adsets=1, ads=2, days=20, end_date=END)
-    with start_in_thread(dataset, ServerConfig(job_seconds=0.2)) as api:
+    with start_sandbox(dataset, job_seconds=0.2) as api:
         config = {
             "api_url": api.base_url,
             "access_token": "sandbox-token",

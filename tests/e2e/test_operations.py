@@ -7,15 +7,14 @@ import json
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from tests.support import ROOT, sandbox, warehouse_check
+from tests.e2e.common import END, fast
+from tests.support import BIN, ROOT, wait_for, warehouse_check
 
 pytestmark = pytest.mark.e2e
 
-END = dt.date.today() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=7)
 DATASET = [
     "--seed",
@@ -33,12 +32,7 @@ DATASET = [
     "--end-date",
     END.isoformat(),
 ]
-FAST = {
-    "start_date": START.isoformat(),
-    "job_poll_seconds": "0.2",
-    "requests_per_second": "20",
-    "lookback_days": "2",
-}
+FAST = fast(START, lookback_days="2")
 
 
 def _bookmarks(warehouse) -> dict[str, dict[str, str]]:
@@ -67,14 +61,12 @@ def _run_records(warehouse, stream: str) -> int:
     return int(rows[0][0] or 0)
 
 
-def test_on_demand_runs_and_sync_log(warehouse):
-    with sandbox(DATASET, ["--job-seconds", "0.3"]) as api:
+def test_on_demand_runs_and_sync_log(warehouse, sandbox_process):
+    with sandbox_process(DATASET, ["--job-seconds", "0.3"]) as api:
         first = warehouse.run(api.base_url, **FAST)
         assert first.returncode == 0, first.stderr[-3000:]
         truth = warehouse_check.Truth(api.truth(0), [], insights_since=START)
-        truth.account_ids = [
-            a["account_id"] for a in truth.load("adaccounts") if a.get("account_status") == 1
-        ]
+        truth.account_ids = truth.active_account_ids()
         one, *others = truth.account_ids
         before = _bookmarks(warehouse)
 
@@ -113,14 +105,16 @@ def test_on_demand_runs_and_sync_log(warehouse):
         assert warehouse.compare(truth) == []
 
 
-def test_the_lock_makes_a_second_sync_skip_or_wait(warehouse, tmp_path):
+def test_the_lock_makes_a_second_sync_skip_or_wait(warehouse, tmp_path, sandbox_process):
     env = {
         **os.environ,
         **warehouse.env("http://unused"),
         "TAP_META_ADS_LOCK": str(tmp_path / "sync.lock"),
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # meltano on PATH, as on a server (run-sync.sh's default): the tests' own
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    with sandbox(DATASET, ["--latency-ms", "150", "--job-seconds", "2"]) as api:
+    with sandbox_process(DATASET, ["--latency-ms", "150", "--job-seconds", "2"]) as api:
         env.update(warehouse.env(api.base_url, **FAST))
         script = str(ROOT / "deploy" / "run-sync.sh")
         first_log = (tmp_path / "first.log").open("w+")
@@ -131,7 +125,8 @@ def test_the_lock_makes_a_second_sync_skip_or_wait(warehouse, tmp_path):
             stdout=first_log,
             stderr=subprocess.STDOUT,
         )
-        time.sleep(4)
+        # the first sync holds the lock once its tap is talking to the sandbox
+        wait_for(lambda: first.poll() is not None or api.requests_served() > 0, timeout=300)
         assert first.poll() is None, "the first sync should still be running"
         second = subprocess.run(
             [script, "meta-ads-to-postgres"],

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from tests.support import sandbox, warehouse_check
+from tests.e2e.common import END
+from tests.support import warehouse_check
 
 pytestmark = pytest.mark.e2e
 
-END = dt.date.today() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=5)
 DATASET = [
     "--seed",
@@ -37,8 +37,8 @@ DATASET = [
 ]
 
 
-def test_portfolio_with_own_tokens_and_a_revoked_one(warehouse):
-    with sandbox(DATASET, ["--job-seconds", "0.3"]) as api:
+def test_portfolio_with_own_tokens_and_a_revoked_one(warehouse, sandbox_process):
+    with sandbox_process(DATASET, ["--job-seconds", "0.3"]) as api:
         grants = json.loads((api.truth(0) / "tokens.json").read_text())
         account = {t: grants[t][0].removeprefix("act_") for t in grants}
         api.admin("revoke?token=client-e-token&account=5", method="POST")

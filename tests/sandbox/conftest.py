@@ -1,26 +1,28 @@
-"""Fixtures for the sandbox tests: real HTTP against servers started in threads."""
+"""Fixtures for the sandbox tests: real HTTP against servers started in threads.
+
+The servers come from ``tests/conftest.py``: ``sandbox`` (the default dataset, for the whole
+session) and ``start_sandbox`` (more servers, own config), here also named ``start``.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from meta_ads_sandbox.config import DatasetConfig, ServerConfig
-from meta_ads_sandbox.server import RunningSandbox, start_in_thread
+from meta_ads_sandbox.config import DatasetConfig
+from meta_ads_sandbox.server import RunningSandbox
 from meta_ads_sandbox.truth import write_truth
+from tests.conftest import DATASET
 
-END = date(2026, 11, 21)
 TOKEN = "sandbox-token"
-DATASET = DatasetConfig(end_date=END)
 
 
 @dataclass
@@ -102,14 +104,6 @@ def _json(raw: bytes) -> Any:
         return raw.decode("utf-8", "replace")
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[RunningSandbox]:
-    """The default dataset, served for the whole session (never mutated by tests)."""
-    running = start_in_thread(DATASET, ServerConfig(job_seconds=0.0))
-    yield running
-    running.stop()
-
-
 @pytest.fixture
 def client(sandbox: RunningSandbox) -> Client:
     return Client(sandbox.base_url)
@@ -127,18 +121,9 @@ def client_for() -> Callable[..., Client]:
 
 
 @pytest.fixture
-def start() -> Iterator[Callable[..., RunningSandbox]]:
+def start(start_sandbox: Callable[..., RunningSandbox]) -> Callable[..., RunningSandbox]:
     """Start extra servers (own config, may be mutated); stopped after the test."""
-    started: list[RunningSandbox] = []
-
-    def run(dataset: DatasetConfig = DATASET, **server: Any) -> RunningSandbox:
-        running = start_in_thread(dataset, ServerConfig(**server))
-        started.append(running)
-        return running
-
-    yield run
-    for running in started:
-        running.stop()
+    return start_sandbox
 
 
 @pytest.fixture(scope="session")

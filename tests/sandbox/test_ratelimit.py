@@ -10,21 +10,9 @@ import pytest
 
 from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
 from meta_ads_sandbox.ratelimit import RateLimitConfig, RateLimiter
+from tests.fakes import FakeClock
 
 ACCOUNT = "1001"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def call(usage_type: str = ADS_MANAGEMENT, account: str | None = ACCOUNT) -> Call:
