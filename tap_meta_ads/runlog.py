@@ -35,6 +35,7 @@ class StreamRun:
     error_code: int | None = None
     error_subcode: int | None = None
     error: str | None = None
+    api_version: str | None = None  # the version Meta answered with (facebook-api-version)
 
 
 class RunLog:
@@ -61,6 +62,13 @@ class RunLog:
         with self._lock:
             for name, value in counts.items():
                 setattr(run, name, getattr(run, name) + value)
+
+    def note(self, subject: str, stream: str, **values: str) -> None:
+        """Set an entry's text fields (``api_version="v27.0"``)."""
+        run = self.entry(subject, stream)
+        with self._lock:
+            for name, value in values.items():
+                setattr(run, name, value)
 
     def finish(self, subject: str | None, stream: str, status: str) -> None:
         run = self.entry(subject, stream)
@@ -135,6 +143,7 @@ class RunLog:
                     "error_code": run.error_code,
                     "error_subcode": run.error_subcode,
                     "error": run.error,
+                    "api_version": run.api_version,
                 }
             )
         return rows

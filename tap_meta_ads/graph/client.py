@@ -37,6 +37,7 @@ from tap_meta_ads.graph.pacing import Pacer, PacerRegistry, RateLimitWaitExceede
 from tap_meta_ads.graph.pagination import GraphCursorPaginator
 from tap_meta_ads.graph.scope import CallLog, CallScope, ClientPolicy, TokenSource, usage_type_of
 from tap_meta_ads.graph.usage import ADS_INSIGHTS, read_usage
+from tap_meta_ads.graph.versions import NEWEST
 
 #: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
 MIN_PAGE_SIZE = 5
@@ -78,6 +79,7 @@ class ScopedSession(requests.Session):
             except BaseException:
                 pacer.release(usage_type, scope.calls)
                 raise
+            client.observe_version(response, scope)
             waited = pacer.waited_seconds
             pacer.observe(read_usage(response.headers, scope.account_id), usage_type, scope.calls)
             action = client.action_of(response)
@@ -119,6 +121,7 @@ class GraphClient:
         )
         self._auths: dict[str, GraphAuth] = {}
         self._shrunk: dict[tuple[str, str], int] = {}
+        self._version_warnings: set[str] = set()
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -210,6 +213,24 @@ class GraphClient:
         """Pauses the pacer took for Meta's limits (headers or throttles), in the run log."""
         if seconds > 0:
             self.log.count(scope.subject, scope.stream, rate_limit_wait=seconds)
+
+    def observe_version(self, response: requests.Response, scope: CallScope) -> None:
+        """Record the version Meta answered with; warn once per run when Meta says it ends."""
+        served = response.headers.get("facebook-api-version")
+        if served:
+            self.log.note(scope.subject, scope.stream, api_version=served)
+        warning = response.headers.get("X-Ad-Api-Version-Warning")
+        if warning:
+            with self._lock:
+                first = warning not in self._version_warnings
+                self._version_warnings.add(warning)
+            if first:
+                self.logger.warning(
+                    "Meta warns about the API version (%s): %s. Set api_version to %s.",
+                    served or "unknown",
+                    " ".join(warning.split())[:300],
+                    NEWEST,
+                )
 
     # -- page size ---------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from typing import Any, TypeGuard
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_meta_ads.graph.versions import NEWEST
+
 #: Graph batch requests carry at most 50 items (Graph API "Batch Requests").
 MAX_BATCH = 50
 #: Codes Meta uses for rate limiting (Graph rate-limiting and Marketing API rate-limiting pages).
@@ -161,7 +163,8 @@ ERRORS: tuple[ErrorRule, ...] = (
     UNKNOWN_OBJECT,
     ErrorRule(
         Action.FATAL,
-        "this API version is retired for the Ads API: set api_version to v25.0",
+        f"Meta refuses this api_version (expired, or older than the version the app was "
+        f"created at): set api_version to {NEWEST}",
         codes=_set(2635),
     ),
     ErrorRule(

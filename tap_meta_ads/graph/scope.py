@@ -42,6 +42,8 @@ class CallLog(Protocol):
 
     def count(self, subject: str, stream: str, **counts: float) -> None: ...
 
+    def note(self, subject: str, stream: str, **values: str) -> None: ...
+
 
 class TokenSource(Protocol):
     """The token a scope's calls are signed with."""

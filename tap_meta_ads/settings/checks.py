@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema import ValidationError
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 
+from tap_meta_ads.graph.versions import EXPIRED, NEWEST, SUPPORTED
 from tap_meta_ads.insights.fields import ACTION_BREAKDOWNS, BREAKDOWNS, LIST_FIELDS, SCALAR_FIELDS
 from tap_meta_ads.secrets import quoted, redact, secrets_of
 from tap_meta_ads.settings.schema import (
@@ -37,7 +38,6 @@ _ACCOUNT_ID = re.compile(r"^(?:act_)?([0-9]{1,20})$")
 _API_VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
 _API_URL = re.compile(r"^https?://[^/\s]+(:[0-9]+)?/?$")
 _REPORT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_OLDEST_SUPPORTED_MAJOR = 23
 
 
 class SettingError(ValueError):
@@ -186,12 +186,21 @@ def _check_api(config: Mapping[str, Any], secrets: Sequence[str]) -> list[str]:
     """``api_version`` is a supported Graph version and ``api_url`` a bare scheme and host."""
     problems: list[str] = []
     version = str(config.get("api_version", DEFAULT_API_VERSION))
+    supported = ", ".join(sorted(SUPPORTED))
     if not _API_VERSION.match(version):
         problems.append(
-            f"api_version: {quoted(version, 20, secrets)} is not a Graph version; use v25.0"
+            f"api_version: {quoted(version, 20, secrets)} is not a Graph version; use {NEWEST}"
         )
-    elif int(version[1:].split(".")[0]) < _OLDEST_SUPPORTED_MAJOR:
-        problems.append(f"api_version: {version} is retired for the Ads API; use v25.0")
+    elif version in EXPIRED:
+        problems.append(
+            f"api_version: {version} expired for the Marketing API on {EXPIRED[version]}; "
+            f"set api_version to {NEWEST}"
+        )
+    elif version not in SUPPORTED:
+        problems.append(
+            f"api_version: {version} is not one this tap supports ({supported}); "
+            f"set api_version to {NEWEST}"
+        )
     if not _API_URL.match(str(config.get("api_url", DEFAULT_API_URL))):
         problems.append(
             "api_url: must be a scheme and host such as https://graph.facebook.com "

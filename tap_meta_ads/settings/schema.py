@@ -9,8 +9,10 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from tap_meta_ads.graph.versions import NEWEST, SUPPORTED
+
 DEFAULT_API_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v25.0"
+DEFAULT_API_VERSION = NEWEST
 #: Meta's current attribution windows, and the ones it stopped returning on 2026-01-12.
 ATTRIBUTION_WINDOWS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev", "dda")
 RETIRED_WINDOWS = ("7d_view", "28d_view")
@@ -86,7 +88,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.StringType,
         default=DEFAULT_API_VERSION,
         title="API version",
-        description="Graph API version, `vNN.N`.",
+        description=f"Graph API version: one of {', '.join(sorted(SUPPORTED))}. An app "
+        "created after a version's release can call only that version or newer ones.",
     ),
     th.Property(
         "start_date",

@@ -38,6 +38,7 @@ class SyncLogStream(Stream):
         sp.integer("error_code", "Meta's error code, when it failed."),
         sp.integer("error_subcode", "Meta's error subcode, when it failed."),
         sp.text("error", "The one-line error and its fix (never a secret)."),
+        sp.text("api_version", "The Graph API version Meta answered with."),
     ).to_dict()
 
     def __init__(self, tap: Tap, *, run: RunContext, **kwargs: Any) -> None:

@@ -67,7 +67,7 @@ def test_good_config_has_no_problems():
     ("config", "starts"),
     [
         ({"api_version": "25"}, "api_version:"),
-        ({"api_version": "v19.0"}, "api_version: v19.0 is retired"),
+        ({"api_version": "v19.0"}, "api_version: v19.0 is not one this tap supports"),
         ({"api_url": "graph.facebook.com"}, "api_url:"),
         ({"api_url": "https://graph.facebook.com/v25.0"}, "api_url:"),
         ({"page_size": 0}, "page_size:"),
@@ -99,7 +99,7 @@ def test_missing_token():
 
 
 def test_a_secret_pasted_into_another_setting_is_masked():
-    assert _problems(api_version=TOKEN) == ["api_version: '***' is not a Graph version; use v25.0"]
+    assert _problems(api_version=TOKEN) == ["api_version: '***' is not a Graph version; use v27.0"]
 
 
 def test_redact_masks_values_and_query_tokens():
