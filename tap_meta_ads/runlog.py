@@ -36,6 +36,7 @@ class StreamRun:
     error_subcode: int | None = None
     error: str | None = None
     api_version: str | None = None  # the version Meta answered with (facebook-api-version)
+    token_expires_at: str | None = None  # from debug_token: an ISO time, or "never"
 
 
 class RunLog:
@@ -144,6 +145,7 @@ class RunLog:
                     "error_subcode": run.error_subcode,
                     "error": run.error,
                     "api_version": run.api_version,
+                    "token_expires_at": run.token_expires_at,
                 }
             )
         return rows

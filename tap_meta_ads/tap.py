@@ -7,9 +7,13 @@ import sys
 from functools import cached_property
 from typing import Any
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.tap_base import CliTestOptionValue
 
+from tap_meta_ads.connection import check_connection
+from tap_meta_ads.connection import record as record_checks
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
 from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
@@ -126,12 +130,53 @@ class TapMetaAds(Tap):
         )
         return streams
 
+    def _connection_ok(self) -> bool:
+        """Check tokens and accounts first: failed ones are skipped; when nothing at all can
+        be read, nothing is written (no record, no state) and the run fails."""
+        checks = check_connection(self.run)
+        readable = record_checks(self.run, checks)
+        passed = sum(check.ok for check in checks)
+        self.logger.info("Connection check: %d of %d tokens and accounts ok", passed, len(checks))
+        if not readable:
+            self.logger.error(
+                "Nothing can be read with this configuration (see the lines above); nothing "
+                "was written. Fix the token or the accounts and run again."
+            )
+        return readable
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """``--test``: the connection check, one line per token and account, exit 1 on any
+        failure (the SDK's default syncs one record per stream and always exits 0)."""
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=getattr(config, "config", None),
+            parse_env_config=bool(getattr(config, "parse_env", False)),
+            validate_config=True,
+        )
+        checks = check_connection(tap.run)
+        for check in checks:
+            (tap.logger.info if check.ok else tap.logger.error)("%s", check.line)
+        failed = [check.subject for check in checks if not check.ok]
+        if failed or not checks:
+            tap.logger.error(
+                "Connection test failed for %s; fix the lines above",
+                ", ".join(failed) or "every token (none configured)",
+            )
+            ctx.exit(1)
+        tap.logger.info("Connection test passed: %d tokens and accounts ok", len(checks))
+        ctx.exit(0)
+
     # The SDK marks sync_all final for typing; this only adds progress, summary and exit status.
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync every stream; then list failed accounts and exit non-zero if there were any."""
         stop_progress = self.run.progress.start()
         try:
-            super().sync_all()
+            if self._connection_ok():
+                super().sync_all()
         finally:
             stop_progress()
             self.run.close()

@@ -19,6 +19,7 @@ from jsonschema import ValidationError
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 
 from tap_meta_ads.graph.versions import EXPIRED, NEWEST, SUPPORTED
+from tap_meta_ads.insights.breakdowns import DEAD_FIELDS, combination_problem
 from tap_meta_ads.insights.fields import ACTION_BREAKDOWNS, BREAKDOWNS, LIST_FIELDS, SCALAR_FIELDS
 from tap_meta_ads.secrets import quoted, redact, secrets_of
 from tap_meta_ads.settings.schema import (
@@ -339,4 +340,24 @@ def _check_report_values(
                 )
     if not report.get("fields"):
         problems.append(f"{where}.fields: list at least one insights field")
+    problems += _check_report_rules(where, report)
+    return problems
+
+
+def _check_report_rules(where: str, report: Mapping[str, Any]) -> list[str]:
+    """Meta's rules across a report's entries: combinations, dead fields, action breakdowns."""
+    problems = []
+    fields = [f for f in report.get("fields") or [] if isinstance(f, str)]
+    breakdowns = [b for b in report.get("breakdowns") or [] if isinstance(b, str)]
+    for name in fields:
+        if name in DEAD_FIELDS:
+            problems.append(f"{where}.fields: {name}: {DEAD_FIELDS[name]}; remove it")
+    combination = combination_problem(breakdowns)
+    if combination:
+        problems.append(f"{where}.breakdowns: {combination}; use breakdowns Meta combines")
+    if report.get("action_breakdowns") and "actions" not in fields:
+        problems.append(
+            f"{where}.action_breakdowns: Meta needs the actions field with action breakdowns; "
+            "add actions to fields"
+        )
     return problems

@@ -41,6 +41,7 @@ class Settings:
 
     access_token: str | None = field(repr=False)
     app_secret: str | None = field(repr=False)
+    app_id: str | None
     accounts: tuple[AccountSetting, ...]
     api_url: str
     api_version: str
@@ -75,6 +76,7 @@ class Settings:
         return cls(
             access_token=read.text("access_token"),
             app_secret=read.text("app_secret"),
+            app_id=read.text("app_id"),
             accounts=tuple(configured_accounts(values)),
             api_url=read.convert("api_url", str).rstrip("/"),
             api_version=read.convert("api_version", str),

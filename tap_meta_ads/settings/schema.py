@@ -130,6 +130,14 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="App secret; when set every request carries `appsecret_proof`.",
     ),
     th.Property(
+        "app_id",
+        th.StringType,
+        title="App id",
+        description="Meta app id. With `app_secret`, the connection test and every run ask "
+        "Meta (`debug_token`) for each token's type, expiry and scopes, and warn a week "
+        "before a token expires.",
+    ),
+    th.Property(
         "end_date",
         th.DateType,
         title="End date",

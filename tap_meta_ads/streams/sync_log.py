@@ -39,6 +39,10 @@ class SyncLogStream(Stream):
         sp.integer("error_subcode", "Meta's error subcode, when it failed."),
         sp.text("error", "The one-line error and its fix (never a secret)."),
         sp.text("api_version", "The Graph API version Meta answered with."),
+        sp.text(
+            "token_expires_at",
+            "When the token expires (connection check rows, with app_id and app_secret).",
+        ),
     ).to_dict()
 
     def __init__(self, tap: Tap, *, run: RunContext, **kwargs: Any) -> None:
