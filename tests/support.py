@@ -201,9 +201,10 @@ def meltano_home(folder: Path, plugins: Path) -> Path:
     return home
 
 
-def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:
+    """Return once ``predicate()`` is true; TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
-        time.sleep(0.05)
+        time.sleep(interval)

@@ -27,8 +27,9 @@ from tests.support import BIN, ROOT, meltano_env, wait_for
 pytestmark = pytest.mark.e2e
 
 KILL_SEED = 7  # the kill points are drawn from it
-#: Kill points, in requests the sandbox answered since the run began (a complete first load
-#: of this world takes about TODO requests, an incremental run about TODO).
+#: Kill points, in requests the sandbox answered since the run began: during the mirror or
+#: as the report runs start (a whole first load of this world takes about 110 requests, an
+#: incremental run about 115).
 FIRST_LOAD_REQUESTS = (6, 25)
 RERUN_REQUESTS = (3, 18)
 
@@ -89,7 +90,9 @@ def _killed_run(
             start_new_session=True,
         )
         try:
-            wait_for(lambda: trigger() or process.poll() is not None, timeout=120)
+            # a safety net, not the trigger: generous for a loaded machine; polled gently, as
+            # each look at the warehouse opens connections
+            wait_for(lambda: trigger() or process.poll() is not None, 600, interval=0.2)
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)

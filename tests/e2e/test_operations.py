@@ -126,7 +126,7 @@ def test_the_lock_makes_a_second_sync_skip_or_wait(warehouse, tmp_path, sandbox_
             stderr=subprocess.STDOUT,
         )
         # the first sync holds the lock once its tap is talking to the sandbox
-        wait_for(lambda: first.poll() is not None or api.requests_served() > 0, timeout=300)
+        wait_for(lambda: first.poll() is not None or api.requests_served() > 0, 300, interval=0.2)
         assert first.poll() is None, "the first sync should still be running"
         second = subprocess.run(
             [script, "meta-ads-to-postgres"],
