@@ -6,15 +6,14 @@ the Call -> `faults.pick` -> `limiter.admit` -> execute -> usage headers.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from meta_ads_sandbox import errors, ids, node
+from meta_ads_sandbox import errors, ids, node, protocol, versions
 from meta_ads_sandbox.auth import TokenStore, token_of
 from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
 from meta_ads_sandbox.config import DatasetConfig, ServerConfig
@@ -25,12 +24,12 @@ from meta_ads_sandbox.faults import FaultInjector
 from meta_ads_sandbox.handlers import Handlers, Target
 from meta_ads_sandbox.insights_rows import InsightsEngine
 from meta_ads_sandbox.jobs import JobTable
-from meta_ads_sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
+from meta_ads_sandbox.messages import ApiRequest, Outcome, Reply, error_reply
+from meta_ads_sandbox.quotas import DailyQuota
 from meta_ads_sandbox.ratelimit import RateLimiter
 from meta_ads_sandbox.rng import hex_digest
 
-OLDEST_VERSION = (23, 0)
-_VERSION = re.compile(r"^v(\d+)\.(\d+)$")
+VERSION_WARNING = "X-Ad-Api-Version-Warning"
 INSIGHT_NODES = (node.AD_ACCOUNT, node.CAMPAIGN, node.AD_SET, node.AD)
 
 
@@ -62,6 +61,10 @@ class Sandbox:
         )
         self.limiter = RateLimiter(config.rate_limit)
         self.faults = FaultInjector(config.faults, self.dataset.seed)
+        # Async report runs per account and rolling 24 h: reach with old breakdowns, and
+        # opt-in breakdowns of accounts that did not opt in.
+        self.reach_quota = DailyQuota()
+        self.opt_in_quota = DailyQuota()
         self.handlers = Handlers(self)
         self._lock = threading.Lock()
         self._counter = 0
@@ -85,17 +88,46 @@ class Sandbox:
                 label = str(err.code) + (f"/{err.subcode}" if err.subcode is not None else "")
                 self.errors[label] += 1
 
+    # -- versions -----------------------------------------------------------------------------
+    def version_refusal(self, version: str) -> GraphError | None:
+        """2635 for a version not served, or older than the app's creation version."""
+        if version not in versions.SERVED:
+            return errors.deprecated_version(versions.LATEST)
+        app = self.config.app_created_version
+        if app is not None and versions.older(version, app):
+            return errors.deprecated_version(app)
+        return None
+
+    def version_headers(self, version: str) -> dict[str, str]:
+        """X-Ad-Api-Version-Warning, when responses to `version` carry it."""
+        cfg = self.config
+        if not versions.warns(
+            version, self.dataset.today, cfg.version_warning_days, cfg.version_warnings
+        ):
+            return {}
+        served = versions.SERVED[version]
+        when = f" on {served.expires.isoformat()}" if served.expires else ""
+        return {
+            VERSION_WARNING: f"The Ads API version {version} will be deprecated{when}. "
+            f"Please update to the latest version: {versions.LATEST}."
+        }
+
+    def split_path(self, req: ApiRequest) -> tuple[str, list[str]]:
+        """(version, path parts after it) of a call."""
+        parts = [p for p in req.path.split("/") if p]
+        version = req.default_version or self.config.default_version
+        if parts and versions.is_version(parts[0]):
+            version = parts.pop(0)
+        return version, parts
+
     # -- routing ------------------------------------------------------------------------------
     def prepare(self, req: ApiRequest, trace: str) -> Prepared | Reply:
         """Route and authenticate; an error Reply here is answered without charging."""
-        parts = [p for p in req.path.split("/") if p]
-        version = req.default_version or API_VERSION
-        if parts and _VERSION.match(parts[0]):
-            m = _VERSION.match(parts[0])
-            assert m is not None
-            if (int(m.group(1)), int(m.group(2))) < OLDEST_VERSION:
-                return error_reply(errors.deprecated_version(), trace, parts[0])
-            version = parts.pop(0)
+        version, parts = self.split_path(req)
+        refused = self.version_refusal(version)
+        if refused is not None:
+            return error_reply(refused, trace, version)
+        req = replace(req, version=version)
         if not parts or len(parts) > 2:
             return error_reply(errors.unknown_path(req.path or "/"), trace, version)
         node_id, edge = parts[0], (parts[1] if len(parts) > 1 else None)
@@ -105,10 +137,14 @@ class Sandbox:
         if auth_error is not None:
             return error_reply(auth_error, trace, version)
         assert token is not None
+        if self.config.new_app:
+            legacy = protocol.new_app_refusal(req, edge)
+            if legacy is not None:
+                return error_reply(legacy, trace, version)
         target = self._resolve(node_id, token)
         if isinstance(target, GraphError):
             return error_reply(target, trace, version)
-        method = req.method.upper()
+        method = protocol.effective_method(req)
         kind, run, usage = self._plan(req, target, edge, method, token)
         if isinstance(run, GraphError):
             return error_reply(run, trace, version)
@@ -173,6 +209,8 @@ class Sandbox:
                 return "POST insights", lambda: h.start_job(req, n, token), ADS_INSIGHTS
             return "other", errors.unsupported_method(method, n.id), ADS_INSIGHTS
         spec = EDGES.get((n.type, edge))
+        if edge == protocol.ASYNC_BATCH_EDGE and method == "POST" and n.type == node.AD_ACCOUNT:
+            return "other", errors.unsupported_method(method, n.id), usage  # a write
         if spec is None:
             return "other", errors.nonexisting_field(edge, n.type), usage
         if method != "GET":
@@ -182,6 +220,16 @@ class Sandbox:
     # -- serving ------------------------------------------------------------------------------
     def serve(self, req: ApiRequest) -> Outcome:
         """Answer one call (HTTP request or batch item), faults and limits included."""
+        version, parts = self.split_path(req)
+        if protocol.is_multi_id(parts, req.params):
+            outcome = multi_id(self, req, version, parts[0] if parts else None)
+        else:
+            outcome = self._serve(req)
+        if outcome.reply is not None:
+            outcome.reply.headers.update(self.version_headers(outcome.reply.version))
+        return outcome
+
+    def _serve(self, req: ApiRequest) -> Outcome:
         trace = self.trace_id()
         prepared = self.prepare(req, trace)
         if isinstance(prepared, Reply):
@@ -239,6 +287,47 @@ class Sandbox:
             "faults": self.faults.stats(),
             "jobs": self.jobs.stats(),
         }
+
+
+def multi_id(sb: Sandbox, req: ApiRequest, version: str, edge: str | None) -> Outcome:
+    """`GET /?ids=a,b` (or `/<edge>?ids=a,b`): each ID served as its own call, answered as
+    `{id: body}`; the first error answers the whole request, unknown IDs with #803."""
+    trace = sb.trace_id()
+    refused = sb.version_refusal(version)
+    token = token_of(req.params, req.authorization)
+    if refused is None:
+        refused = sb.tokens.authenticate(token, req.params, user_path=False)
+    if refused is None and sb.config.new_app:
+        refused = protocol.new_app_refusal(req, edge)
+    wanted = protocol.multi_ids(req.params)
+    if refused is None and not wanted:
+        refused = errors.invalid_parameter("The parameter ids is required")
+    if refused is not None:
+        rejected = error_reply(refused, trace, version)
+        sb.count("rejected", rejected)
+        return Outcome(rejected)
+    params = {k: v for k, v in req.params.items() if k != "ids"}
+    query = [(k, v) for k, v in req.query if k != "ids"]
+    body: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    missing: list[str] = []
+    for object_id in wanted:
+        path = f"/{version}/{object_id}" + (f"/{edge}" if edge else "")
+        outcome = sb._serve(replace(req, path=path, params=params, query=query))
+        if outcome.reply is None or outcome.fault is not None:
+            return outcome
+        reply = outcome.reply
+        err = reply.error
+        if err is not None and err.code == 100 and err.subcode == 33:
+            missing.append(object_id)
+            continue
+        if err is not None:
+            return outcome
+        body[object_id] = reply.body
+        headers.update(reply.headers)
+    if missing:
+        return Outcome(error_reply(errors.aliases_missing(missing), trace, version))
+    return Outcome(Reply(200, body, headers=headers, version=version, trace=trace))
 
 
 def _usage(n: node.Node, edge: str | None) -> str:

@@ -14,10 +14,10 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from meta_ads_sandbox import errors
+from meta_ads_sandbox import errors, params, protocol
 from meta_ads_sandbox.auth import token_of
 from meta_ads_sandbox.calls import APP, Call
-from meta_ads_sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, error_reply
+from meta_ads_sandbox.messages import ApiRequest, Outcome, Reply, error_reply
 
 if TYPE_CHECKING:
     from meta_ads_sandbox.api import Sandbox
@@ -56,12 +56,21 @@ def _item(reply: Reply, with_headers: bool) -> dict[str, Any]:
     return out
 
 
+def is_async(req: ApiRequest, items: list[Any]) -> bool:
+    """A batch marked asynchronous: `async=true` at the top level or on an item."""
+    if params.truthy(req.params.get("async")):
+        return True
+    return any(isinstance(i, dict) and params.truthy(str(i.get("async", ""))) for i in items)
+
+
 def run_batch(sb: Sandbox, req: ApiRequest, path_version: str | None) -> Outcome:
     """Answer a batch request posted to `/` or `/<version>/`."""
-    version = path_version or API_VERSION
+    version = path_version or sb.config.default_version
     trace = sb.trace_id()
     token = token_of(req.params, req.authorization)
-    auth_error = sb.tokens.authenticate(token, req.params, user_path=False)
+    auth_error = sb.version_refusal(version) or sb.tokens.authenticate(
+        token, req.params, user_path=False
+    )
     if auth_error is not None:
         reply = error_reply(auth_error, trace, version)
         sb.count("batch", reply)
@@ -78,6 +87,10 @@ def run_batch(sb: Sandbox, req: ApiRequest, path_version: str | None) -> Outcome
         return Outcome(reply)
     if len(raw) > MAX_ITEMS:
         reply = error_reply(errors.batch_too_large(len(raw)), trace, version)
+        sb.count("batch", reply)
+        return Outcome(reply)
+    if sb.config.new_app and is_async(req, raw):
+        reply = error_reply(protocol.async_batch_refusal(), trace, version)
         sb.count("batch", reply)
         return Outcome(reply)
     call = Call(token, None, APP, "POST", req.path or "/", f"{req.path}?batch", in_batch=False)
@@ -111,7 +124,7 @@ def _answer(
     with_headers: bool,
 ) -> dict[str, Any] | None:
     trace = sb.trace_id()
-    version = path_version or API_VERSION
+    version = path_version or sb.config.default_version
     if not isinstance(item, dict) or not isinstance(item.get("relative_url"), str):
         err = errors.batch_invalid("Each batch item must be an object with a relative_url")
         return _item(error_reply(err, trace, version), with_headers)

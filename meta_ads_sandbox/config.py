@@ -6,13 +6,31 @@ import argparse
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from meta_ads_sandbox import ids
+from meta_ads_sandbox import ids, versions
 from meta_ads_sandbox.faults import FaultConfig
 from meta_ads_sandbox.ratelimit import RateLimitConfig
 from meta_ads_sandbox.timeutil import utc_today
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the fake token of a local sandbox
 DELETED_IN_EDGES = ("filter", "hidden")
+MAX_REACH_OVERLAP = 0.9
+
+
+def parse_accounts(text: str) -> tuple[int, ...]:
+    """`1-3,5` -> (1, 2, 3, 5): 1-based account numbers."""
+    numbers: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"{part!r} is not N or N-M")
+        first, last = int(low), int(high) if dash else int(low)
+        if first < 1 or last < first:
+            raise ValueError(f"bad range {part!r}")
+        numbers.update(range(first, last + 1))
+    return tuple(sorted(numbers))
 
 
 @dataclass(frozen=True)
@@ -31,19 +49,10 @@ class TokenSpec:
             raise ValueError(f"token spec {text!r} has no name")
         if not sep:
             return cls(name)
-        numbers: set[int] = set()
-        for part in spec.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            low, dash, high = part.partition("-")
-            if not low.isdigit() or (dash and not high.isdigit()):
-                raise ValueError(f"token spec {text!r}: {part!r} is not N or N-M")
-            first, last = int(low), int(high) if dash else int(low)
-            if first < 1 or last < first:
-                raise ValueError(f"token spec {text!r}: bad range {part!r}")
-            numbers.update(range(first, last + 1))
-        return cls(name, tuple(sorted(numbers)))
+        try:
+            return cls(name, parse_accounts(spec))
+        except ValueError as exc:
+            raise ValueError(f"token spec {text!r}: {exc}") from exc
 
     def account_indexes(self, accounts: int) -> tuple[int, ...]:
         """0-based indexes of the accounts this token sees."""
@@ -66,6 +75,13 @@ class DatasetConfig:
     tokens: tuple[TokenSpec, ...] = (TokenSpec(DEFAULT_TOKEN),)
     restate_days: int = 3
     advance: int = 0  # epochs already applied (truth)
+    # Share of a smaller audience that is also in a larger one when reach is deduplicated
+    # (ads in an ad set, ad sets in a campaign, campaigns in an account, days in a bucket);
+    # 0 = reach adds up across levels and days, as if nobody were reached twice.
+    reach_overlap: float = 0.3
+    # 1-based accounts that opted in to impression_device, hourly audience-time-zone and
+    # frequency_value breakdowns (from 2026-08-03); None = every account.
+    opted_in_accounts: tuple[int, ...] | None = ()
 
     def __post_init__(self) -> None:
         limits = (
@@ -81,6 +97,11 @@ class DatasetConfig:
             raise ValueError("days must be >= 1")
         if self.restate_days < 0 or self.advance < 0:
             raise ValueError("restate_days and advance must be >= 0")
+        if not 0 <= self.reach_overlap <= MAX_REACH_OVERLAP:
+            raise ValueError(f"reach_overlap must be between 0 and {MAX_REACH_OVERLAP}")
+        for n in self.opted_in_accounts or ():
+            if not 1 <= n <= self.accounts:
+                raise ValueError(f"opted-in account {n} does not exist (1-{self.accounts})")
         if not self.tokens:
             raise ValueError("at least one token is needed")
         names = [t.name for t in self.tokens]
@@ -97,6 +118,10 @@ class DatasetConfig:
     def last_day(self) -> date:
         """The last day with insights (end_date, or yesterday UTC)."""
         return self.end_date or (utc_today() - timedelta(days=1))
+
+    def opted_in(self, account: int) -> bool:
+        """Whether 0-based `account` opted in to the restricted breakdowns."""
+        return self.opted_in_accounts is None or account + 1 in self.opted_in_accounts
 
     def resolved(self) -> DatasetConfig:
         """This config with end_date fixed (so a long-running server does not drift)."""
@@ -119,6 +144,16 @@ class ServerConfig:
     max_limit: int = 5000
     max_page_cost: int = 20_000
     deleted_in_edges: str = "filter"
+    # The version current when the app was created: older versions answer 2635, and a path
+    # without a version is served as this one. None = an app older than every served version.
+    app_created_version: str | None = None
+    # An app created from 2026-11-04: multi-ID requests, date_format, field aliases, method
+    # override, JSONP and asynchronous batches are refused on every version.
+    new_app: bool = False
+    # X-Ad-Api-Version-Warning on responses to a version expiring within this many days of the
+    # dataset's today (0 = never), and always on the versions listed here.
+    version_warning_days: int = 90
+    version_warnings: tuple[str, ...] = ()
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
@@ -133,6 +168,24 @@ class ServerConfig:
             raise ValueError("max_limit, sync_row_limit and max_page_cost must be >= 1")
         if self.latency_ms < 0 or self.job_seconds < 0:
             raise ValueError("latency_ms and job_seconds must be >= 0")
+        if self.app_created_version is not None:
+            if not versions.is_version(self.app_created_version):
+                raise ValueError("app_created_version must look like v27.0")
+            if versions.older(versions.LATEST, self.app_created_version):
+                raise ValueError(f"app_created_version is newer than {versions.LATEST}")
+        for version in self.version_warnings:
+            if version not in versions.SERVED:
+                raise ValueError(f"version_warnings: {version} is not served")
+        if self.version_warning_days < 0:
+            raise ValueError("version_warning_days must be >= 0")
+
+    @property
+    def default_version(self) -> str:
+        """The version a path without one is served as (the app's, when it is newer)."""
+        app = self.app_created_version
+        if app is not None and versions.older(versions.DEFAULT, app):
+            return app
+        return versions.DEFAULT
 
 
 def _token(text: str) -> TokenSpec:
@@ -140,6 +193,23 @@ def _token(text: str) -> TokenSpec:
         return TokenSpec.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _accounts(text: str) -> tuple[int, ...] | None:
+    if text.strip().lower() == "all":
+        return None
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        return parse_accounts(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected all, none or N,N-M: {exc}") from exc
+
+
+def _version(text: str) -> str:
+    if not versions.is_version(text):
+        raise argparse.ArgumentTypeError(f"expected a version like v27.0, got {text!r}")
+    return text
 
 
 def _day(text: str) -> date:
@@ -187,6 +257,23 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, with_advance: bool) -
         default=d.restate_days,
         help=f"days of insights that change on each advance (default {d.restate_days})",
     )
+    g.add_argument(
+        "--reach-overlap",
+        type=float,
+        default=d.reach_overlap,
+        help="share of a smaller audience also reached by a larger one when reach is "
+        f"deduplicated across ads, ad sets, campaigns and days (0-{MAX_REACH_OVERLAP}; "
+        f"0 = reach adds up; default {d.reach_overlap:g})",
+    )
+    g.add_argument(
+        "--opt-in-accounts",
+        type=_accounts,
+        default=d.opted_in_accounts,
+        metavar="all|none|SPEC",
+        help="accounts (1-based, e.g. 1-3,5) opted in to impression_device, "
+        "hourly_stats_aggregated_by_audience_time_zone and frequency_value breakdowns "
+        "(default none)",
+    )
     if with_advance:
         g.add_argument(
             "--advance",
@@ -210,6 +297,8 @@ def dataset_config_from_args(args: argparse.Namespace) -> DatasetConfig:
         tokens=tokens,
         restate_days=args.restate_days,
         advance=getattr(args, "advance", 0),
+        reach_overlap=args.reach_overlap,
+        opted_in_accounts=args.opt_in_accounts,
     ).resolved()
 
 
@@ -272,6 +361,36 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="'filter': DELETED objects are listed when a status filter names them; "
         "'hidden': never listed (default filter)",
     )
+    v = parser.add_argument_group("versions", "Graph API versions and the app calling them")
+    v.add_argument(
+        "--app-created-version",
+        type=_version,
+        default=None,
+        metavar="vXX.0",
+        help="the version current when the app was created: older versions answer 2635, "
+        "unversioned paths are served as it (default: an app older than v25.0)",
+    )
+    v.add_argument(
+        "--new-app",
+        action="store_true",
+        help="an app created from 2026-11-04: refuse multi-ID requests, date_format, field "
+        "aliases, method override, JSONP and asynchronous batches on every version",
+    )
+    v.add_argument(
+        "--version-warning-days",
+        type=int,
+        default=d.version_warning_days,
+        help="add X-Ad-Api-Version-Warning to responses of a version expiring within N days "
+        f"of the dataset's today (0 = never; default {d.version_warning_days})",
+    )
+    v.add_argument(
+        "--version-warning",
+        action="append",
+        type=_version,
+        default=None,
+        metavar="vXX.0",
+        help="always add X-Ad-Api-Version-Warning to responses of this version (repeatable)",
+    )
     RateLimitConfig.add_arguments(parser)
     FaultConfig.add_arguments(parser)
 
@@ -291,6 +410,10 @@ def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_limit=args.max_limit,
         max_page_cost=args.max_page_cost,
         deleted_in_edges=args.deleted_in_edges,
+        app_created_version=args.app_created_version,
+        new_app=args.new_app,
+        version_warning_days=args.version_warning_days,
+        version_warnings=tuple(args.version_warning or ()),
         rate_limit=RateLimitConfig.from_args(args),
         faults=FaultConfig.from_args(args),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from meta_ads_sandbox import vocab
+from meta_ads_sandbox import attribution, vocab
 from meta_ads_sandbox.config import DatasetConfig
 from meta_ads_sandbox.money import ACCOUNT_LOCALES, minor_per_usd, round_minor
 from meta_ads_sandbox.rng import Rng, h64
@@ -90,6 +90,7 @@ class AdSetCore:
     dynamic: bool
     learning: str
     interests: tuple[int, ...]
+    attribution: str = "7d_click_1d_view"  # the attribution setting (attribution.SETTINGS)
 
     @property
     def frozen(self) -> int | None:
@@ -298,6 +299,7 @@ def make_adset(config: DatasetConfig, acct: AccountCore, camp: CampaignCore, s: 
         dynamic=r.chance(0.1),
         learning=learning,
         interests=interests,
+        attribution=attribution.pick(config.seed, (acct.index, camp.key[1], s), goal),
     )
 
 

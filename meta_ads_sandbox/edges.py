@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from meta_ads_sandbox import errors, fields, ids, node, params
+from meta_ads_sandbox import errors, fields, ids, node, params, versions
 from meta_ads_sandbox.auth import TokenStore
 from meta_ads_sandbox.dataset import Dataset
 from meta_ads_sandbox.insights import EFFECTIVE, status_error
@@ -239,7 +239,9 @@ def _delivery(values: Any, statuses: tuple[str, ...]) -> set[str]:
     return found & set(statuses)
 
 
-def matcher(edge: Edge, p: dict[str, str], deleted_mode: str) -> Callable[[Node], bool]:
+def matcher(
+    edge: Edge, p: dict[str, str], deleted_mode: str, version: str = versions.DEFAULT
+) -> Callable[[Node], bool]:
     """Build the item predicate from `filtering`, `effective_status` and `updated_since`."""
     clauses = params.filtering(p["filtering"]) if p.get("filtering") else []
     allowed: set[str] | None = None
@@ -275,7 +277,7 @@ def matcher(edge: Edge, p: dict[str, str], deleted_mode: str) -> Callable[[Node]
             if f.operator == "NOT_IN":
                 named = set(statuses) - named
             allowed = named if allowed is None else allowed & named
-        elif fields.field_type(edge.child, f.field) is None:
+        elif fields.field_type(edge.child, f.field, version) is None:
             raise errors.invalid_parameter(f"Filtering field {f.entity}.{f.field} is invalid.")
         elif f.field.endswith("_time") or f.field.startswith("time_"):
             bound = _time_value(f.value)

@@ -156,12 +156,68 @@ def service_unavailable() -> GraphError:
     return GraphError(503, 2, "(#2) Service temporarily unavailable", is_transient=True)
 
 
-def deprecated_version() -> GraphError:
+def deprecated_version(latest: str | None = None) -> GraphError:
+    """2635: an expired (or unknown) version, or one older than the app (message [obs])."""
+    to = f": {latest}." if latest else "."
     return GraphError(
         400,
         2635,
         "(#2635) You are calling a deprecated version of the Ads API. "
-        "Please update to the latest version.",
+        f"Please update to the latest version{to}",
+    )
+
+
+def not_for_new_apps(param: str, what: str, title: str) -> GraphError:
+    """A protocol feature an app created from 2026-11-04 may not use (code chosen, see docs)."""
+    return GraphError(
+        400,
+        100,
+        "(#100) Invalid parameter",
+        user_title=title,
+        user_msg=f"{what} is not available to apps created on or after November 4, 2026 "
+        "(Graph API v27.0), on any version.",
+        is_transient=False,
+        extra={"error_data": {"blame_field_specs": [[param]]}},
+    )
+
+
+def aliases_missing(missing: list[str]) -> GraphError:
+    """A multi-ID request naming IDs that do not exist (#803)."""
+    return GraphError(
+        404,
+        803,
+        "(#803) Some of the aliases you requested do not exist: " + ",".join(missing),
+    )
+
+
+def reach_breakdown_limit() -> GraphError:
+    """The 11th async report run of a day asking for reach with breakdowns older than 13 months.
+
+    The message is Meta's (insights best practices); the code is the sandbox's choice.
+    """
+    return GraphError(
+        400,
+        613,
+        "(#613) Reach-related metric breakdowns are unavailable due to rate limit threshold.",
+        user_title="Reach breakdown limit reached",
+        user_msg="This ad account has used its 10 asynchronous requests per day for reach with "
+        "breakdowns starting more than 13 months ago. Try again later, or leave reach, "
+        "frequency and cpp out.",
+        is_transient=False,
+    )
+
+
+def opt_in_breakdown_limit(limit: int) -> GraphError:
+    """Too many async report runs with opt-in breakdowns for an account that did not opt in."""
+    return GraphError(
+        400,
+        613,
+        "(#613) Calls to this api have exceeded the rate limit.",
+        user_title="Breakdown requires opt-in",
+        user_msg=f"This ad account has not opted in to these breakdowns (impression_device, "
+        f"hourly_stats_aggregated_by_audience_time_zone, frequency_value) and has used its "
+        f"{limit} asynchronous requests with them in the last 24 hours.",
+        is_transient=False,
     )
 
 

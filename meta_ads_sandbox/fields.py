@@ -1,4 +1,5 @@
-"""The v25.0 field catalogue, the `fields=` grammar (nesting, `.limit(n)`) and projection."""
+"""The field catalogue of each served version, the `fields=` grammar (nesting, `.limit(n)`,
+`.as(alias)`) and projection."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from meta_ads_sandbox import errors
+from meta_ads_sandbox import errors, versions
 from meta_ads_sandbox.node import Node
 
-CATALOGUE = Path(__file__).with_name("graph_fields_v25.json")
+CATALOGUE = Path(__file__).with_name(versions.catalogue_file(versions.DEFAULT))
 # Cost weights of a list page (see max_page_cost): heavy nested specs weigh more.
 HEAVY = {
     "object_story_spec": 5.0,
@@ -28,16 +29,31 @@ EXPANSION_COST = 3.0
 _CONTAINER = re.compile(r"^list<(.+)>$")
 
 
-@lru_cache(maxsize=1)
-def catalogue() -> dict[str, dict[str, str]]:
-    """Node type -> {field name: declared type}."""
-    raw = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    return {k: v["fields"] for k, v in raw.items() if not k.startswith("_")}
+@lru_cache(maxsize=4)
+def _raw(file: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(CATALOGUE.with_name(file).read_text(encoding="utf-8"))
+    return loaded
 
 
-def field_type(node_type: str, name: str) -> str | None:
+def catalogue(version: str = versions.DEFAULT) -> dict[str, dict[str, str]]:
+    """Node type -> {field name: declared type}, for one served version."""
+    return _catalogue(versions.catalogue_file(version))
+
+
+@lru_cache(maxsize=4)
+def _catalogue(file: str) -> dict[str, dict[str, str]]:
+    return {k: v["fields"] for k, v in _raw(file).items() if not k.startswith("_")}
+
+
+def enum(node_type: str, name: str, version: str = versions.DEFAULT) -> tuple[str, ...]:
+    """The values of one of a node type's enums (empty when it has no such enum)."""
+    found = _raw(versions.catalogue_file(version)).get(node_type, {}).get("enums", {})
+    return tuple(found.get(name, ()))
+
+
+def field_type(node_type: str, name: str, version: str = versions.DEFAULT) -> str | None:
     """The declared type of a field, or None when the node type has no such field."""
-    return catalogue().get(node_type, {}).get(name)
+    return catalogue(version).get(node_type, {}).get(name)
 
 
 def element_type(declared: str) -> str:
@@ -54,6 +70,19 @@ class FieldSel:
     limit: int | None = None
     sub: tuple[FieldSel, ...] | None = None
     modifiers: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def alias(self) -> str | None:
+        """The name given with `.as(alias)`, if any."""
+        for modifier in self.modifiers:
+            if modifier.startswith("as(") and modifier.endswith(")"):
+                return modifier[3:-1] or None
+        return None
+
+    @property
+    def key(self) -> str:
+        """The key the field comes back under (its alias, or its name)."""
+        return self.alias or self.name
 
 
 def _normalise(text: str) -> str:
@@ -148,21 +177,27 @@ def names(sels: tuple[FieldSel, ...]) -> list[str]:
     return list(dict.fromkeys(s.name for s in sels))
 
 
+def has_alias(sels: tuple[FieldSel, ...]) -> bool:
+    """Whether any field (at any depth) is renamed with `.as(alias)`."""
+    return any(s.alias is not None or (s.sub is not None and has_alias(s.sub)) for s in sels)
+
+
 def validate(
     node_type: str,
     sels: tuple[FieldSel, ...],
     edges_of: Callable[[str], Mapping[str, str]] | None = None,
+    version: str = versions.DEFAULT,
 ) -> None:
-    """Raise Meta's #100 error for the first field the node type does not have.
+    """Raise Meta's #100 error for the first field the node type does not have (in `version`).
 
     `edges_of(type)` names the edges that may be expanded like fields ({edge: child type}).
     """
-    known = catalogue().get(node_type)
+    known = catalogue(version).get(node_type)
     edges = edges_of(node_type) if edges_of else {}
     for sel in sels:
         if sel.name in edges:
             if sel.sub:
-                validate(edges[sel.name], sel.sub, edges_of)
+                validate(edges[sel.name], sel.sub, edges_of, version)
             continue
         if known is None:
             return
@@ -171,8 +206,8 @@ def validate(
             raise errors.nonexisting_field(sel.name, node_type)
         if sel.sub:
             inner = element_type(declared)
-            if inner in catalogue():
-                validate(inner, sel.sub, edges_of)
+            if inner in catalogue(version):
+                validate(inner, sel.sub, edges_of, version)
 
 
 def item_cost(sels: tuple[FieldSel, ...]) -> float:
@@ -195,7 +230,7 @@ def project_value(value: Any, sub: tuple[FieldSel, ...]) -> Any:
         for sel in sub:
             if sel.name in value:
                 inner = value[sel.name]
-                out[sel.name] = project_value(inner, sel.sub) if sel.sub else inner
+                out[sel.key] = project_value(inner, sel.sub) if sel.sub else inner
         return out
     return value
 
@@ -212,17 +247,17 @@ def project(
     out: dict[str, Any] = {}
     data = node.data
     for sel in sels:
-        if sel.name in out:
+        if sel.key in out:
             continue
         if resolver is not None:
             resolved = resolver(node, sel)
             if resolved is not MISSING:
                 if resolved is not None:
-                    out[sel.name] = resolved
+                    out[sel.key] = resolved
                 continue
         if sel.name in data:
             value = data[sel.name]
-            out[sel.name] = project_value(value, sel.sub) if sel.sub else value
+            out[sel.key] = project_value(value, sel.sub) if sel.sub else value
     if "id" in data and "id" not in out:
         out["id"] = data["id"]
     return out

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from meta_ads_sandbox import errors, fields, ids, node, params
 from meta_ads_sandbox.edges import EDGES, Edge, edges_of, matcher, page
 from meta_ads_sandbox.fields import MISSING, FieldSel, Resolver
-from meta_ads_sandbox.insights import parse_query
+from meta_ads_sandbox.insights import (
+    OPT_IN_RUNS_PER_DAY,
+    REACH_RUNS_PER_DAY,
+    InsightsQuery,
+    parse_query,
+)
 from meta_ads_sandbox.insights_rows import Scope
 from meta_ads_sandbox.jobs import Job
 from meta_ads_sandbox.messages import ApiRequest, Reply
@@ -21,6 +27,7 @@ if TYPE_CHECKING:
     from meta_ads_sandbox.api import Sandbox
 
 DEFAULT_LIMIT = 25
+REACH_THROTTLE = "x-fb-ads-insights-reach-throttle"
 NODE_DEFAULTS = {node.USER: ("id", "name"), node.BUSINESS: ("id", "name")}
 # Fields holding a reference to another node, expandable with {...}: (type, field) -> id field
 REFERENCES = {
@@ -84,12 +91,12 @@ class Handlers:
         return f"{req.base_url}{path}?{urlencode(pairs)}"
 
     def selection(
-        self, p: dict[str, str], node_type: str, default: tuple[str, ...]
+        self, req: ApiRequest, p: dict[str, str], node_type: str, default: tuple[str, ...]
     ) -> tuple[FieldSel, ...]:
-        """The parsed and validated `fields`, or the node type's defaults."""
+        """The parsed and validated `fields` (in the call's version), or the type's defaults."""
         if p.get("fields", "").strip():
             sels = fields.parse_fields(p["fields"])
-            fields.validate(node_type, sels, edges_of)
+            fields.validate(node_type, sels, edges_of, req.version)
             return sels
         return fields.plain(default)
 
@@ -135,7 +142,7 @@ class Handlers:
                 query = [("fields", fields.render(sub)), ("limit", str(limit))]
                 if any(k == "access_token" for k, _ in req.query):
                     query.insert(0, ("access_token", token))
-                version = req.default_version or "v25.0"
+                version = req.version
                 paging["next"] = f"{req.base_url}/{version}/{n.id}/{sel.name}?" + urlencode(
                     [*query, ("after", pg.after or "")]
                 )
@@ -145,7 +152,7 @@ class Handlers:
     # -- nodes and edges ----------------------------------------------------------------------
     def get_node(self, req: ApiRequest, n: Node, token: str) -> Reply:
         """GET /<id>."""
-        sels = self.selection(req.params, n.type, NODE_DEFAULTS.get(n.type, ("id",)))
+        sels = self.selection(req, req.params, n.type, NODE_DEFAULTS.get(n.type, ("id",)))
         return Reply(200, fields.project(n, sels, self.resolver(req, token)))
 
     def list_edge(
@@ -154,11 +161,11 @@ class Handlers:
         """GET /<id>/<edge>: one page of the edge."""
         sb = self.sb
         cfg = sb.config
-        sels = self.selection(p, spec.child, spec.default_fields)
+        sels = self.selection(req, p, spec.child, spec.default_fields)
         limit = params.limit(p, DEFAULT_LIMIT, cfg.max_limit)
         if fields.item_cost(sels) * limit > cfg.max_page_cost:
             raise errors.reduce_data()
-        keep = matcher(spec, p, cfg.deleted_in_edges)
+        keep = matcher(spec, p, cfg.deleted_in_edges, req.version)
         items = spec.items(sb.dataset, parent, sb.tokens, token)
         pg = page(
             sb.dataset,
@@ -184,22 +191,66 @@ class Handlers:
         return Reply(200, body)
 
     # -- insights -----------------------------------------------------------------------------
-    def _query(self, req: ApiRequest, n: Node) -> tuple[Scope, Any]:
+    def _query(self, req: ApiRequest, n: Node) -> tuple[Scope, InsightsQuery]:
         ds = self.sb.dataset
         scope = scope_of(n)
-        return scope, parse_query(req.params, scope.level, ds.today, ds.history_start)
+        q = parse_query(req.params, scope.level, ds.today, ds.history_start, req.version)
+        return scope, q
+
+    def _reach_throttle(self, account: int) -> dict[str, str]:
+        """x-fb-ads-insights-reach-throttle: the share of the day's 10 runs used (shape chosen)."""
+        quota = self.sb.reach_quota
+        used = quota.used(account)
+        value = {
+            "acc_id_util_pct": round(100 * used / REACH_RUNS_PER_DAY, 2),
+            "reset_time_duration": quota.reset_in(account),
+        }
+        return {REACH_THROTTLE: json.dumps(value, separators=(",", ":"))}
+
+    def opt_in_limit(self, account: int) -> int:
+        """Async runs per 24 h with opt-in breakdowns for an account that did not opt in."""
+        cfg = self.sb.dataset.config
+        return min(OPT_IN_RUNS_PER_DAY, cfg.campaigns * cfg.adsets * cfg.ads)
 
     def insights(self, req: ApiRequest, n: Node) -> Reply:
-        """GET /<id>/insights (sync)."""
+        """GET /<id>/insights (sync).
+
+        Opt-in breakdowns of an account that did not opt in: no rows. Breakdowns starting more
+        than 13 months ago: reach, frequency and cpp left out, with the reach throttle header.
+        """
+        sb = self.sb
         scope, q = self._query(req, n)
-        rows = self.sb.engine.rows(scope, q, row_limit=self.sb.config.sync_row_limit)
-        return self.rows_page(req, rows)
+        if q.needs_opt_in and not sb.dataset.config.opted_in(scope.account):
+            return Reply(200, {"data": []})
+        headers: dict[str, str] = {}
+        if q.old_reach_breakdown(sb.dataset.today):
+            q = replace(q, omit_reach=True)
+            headers = self._reach_throttle(scope.account)
+        rows = sb.engine.rows(scope, q, row_limit=sb.config.sync_row_limit)
+        reply = self.rows_page(req, rows)
+        reply.headers.update(headers)
+        return reply
 
     def start_job(self, req: ApiRequest, n: Node, token: str) -> Reply:
-        """POST /<id>/insights: start a report run."""
+        """POST /<id>/insights: start a report run (within the per-account daily quotas)."""
+        sb = self.sb
         scope, q = self._query(req, n)
-        job = self.sb.jobs.create(scope, q, token)
-        return Reply(200, {"report_run_id": job.id})
+        account = scope.account
+        old_reach = q.old_reach_breakdown(sb.dataset.today)
+        opt_in = q.needs_opt_in and not sb.dataset.config.opted_in(account)
+        if opt_in:
+            limit = self.opt_in_limit(account)
+            if sb.opt_in_quota.used(account) >= limit:
+                raise errors.opt_in_breakdown_limit(limit)
+        if old_reach and not sb.reach_quota.take(account, REACH_RUNS_PER_DAY):
+            raise errors.reach_breakdown_limit()
+        if opt_in:
+            sb.opt_in_quota.take(account, self.opt_in_limit(account))
+        job = sb.jobs.create(scope, q, token)
+        reply = Reply(200, {"report_run_id": job.id})
+        if old_reach:
+            reply.headers.update(self._reach_throttle(account))
+        return reply
 
     def report_run(self, req: ApiRequest, job: Job) -> Reply:
         """GET /<report_run_id>."""
@@ -207,7 +258,7 @@ class Handlers:
         run = Node(node.REPORT_RUN, job.id, job.account, data)
         if req.params.get("fields", "").strip():
             sels = fields.parse_fields(req.params["fields"])
-            fields.validate(node.REPORT_RUN, sels)
+            fields.validate(node.REPORT_RUN, sels, version=req.version)
         else:
             sels = fields.plain(tuple(data))
         return Reply(200, fields.project(run, sels))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
-from meta_ads_sandbox import errors, fields, params
+from meta_ads_sandbox import errors, fields, params, versions
 from meta_ads_sandbox.insights_data import (
+    OPT_IN_BREAKDOWNS,
     SUPPORTED_ACTION_BREAKDOWNS,
     SUPPORTED_BREAKDOWNS,
     VALID_COMBINATIONS,
@@ -20,6 +20,10 @@ LEVELS = ("account", "campaign", "adset", "ad")
 DEFAULT_FIELDS = ("impressions", "spend")
 WINDOW_KEYS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev", "dda")
 RETIRED_WINDOWS = ("7d_view", "28d_view")  # no longer returned since 2026-01-12
+REACH_FIELDS = ("reach", "frequency", "cpp")  # omitted for old breakdowns (13-month rule)
+REACH_MONTHS = 13
+REACH_RUNS_PER_DAY = 10  # async runs per account and day that may still fetch them
+OPT_IN_RUNS_PER_DAY = 10  # async runs per 24 h, at most the number of ads, without opt-in
 EFFECTIVE = {
     "campaign": ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"),
     "adset": (
@@ -62,10 +66,8 @@ METRIC_FILTERS = frozenset(
 )
 
 
-@lru_cache(maxsize=16)
-def _enum(name: str) -> tuple[str, ...]:
-    raw = json.loads(fields.CATALOGUE.read_text(encoding="utf-8"))
-    return tuple(raw[INSIGHTS]["enums"][name])
+def _enum(name: str, version: str = versions.DEFAULT) -> tuple[str, ...]:
+    return fields.enum(INSIGHTS, name, version)
 
 
 def status_error() -> errors.GraphError:
@@ -87,6 +89,19 @@ class InsightsQuery:
     action_breakdowns: tuple[str, ...]
     windows: tuple[str, ...]  # window keys to add to action entries
     filters: tuple[params.Filter, ...]
+    omit_reach: bool = False  # leave reach, frequency and cpp out (13-month rule)
+
+    @property
+    def needs_opt_in(self) -> bool:
+        """Whether a breakdown needs the account's opt-in (impression_device, ...)."""
+        return bool(OPT_IN_BREAKDOWNS.intersection(self.breakdowns))
+
+    def old_reach_breakdown(self, today: date) -> bool:
+        """Reach-related fields with breakdowns starting more than 13 months before today."""
+        if not self.breakdowns or not any(f in REACH_FIELDS for f in self.fields):
+            return False
+        oldest = add_months(today, -REACH_MONTHS)
+        return any(since < oldest for since, _ in self.ranges)
 
     def key(self) -> str:
         """A canonical text of the query (job identity)."""
@@ -163,10 +178,15 @@ def _increment(p: dict[str, str]) -> str:
 
 
 def _choices(
-    p: dict[str, str], name: str, enum: str, supported: tuple[str, ...], default: list[str]
+    p: dict[str, str],
+    name: str,
+    enum: str,
+    supported: tuple[str, ...],
+    default: list[str],
+    version: str,
 ) -> tuple[str, ...]:
     values = params.string_list(p[name], name) if p.get(name) else default
-    allowed = _enum(enum)
+    allowed = _enum(enum, version)
     for i, v in enumerate(values):
         if v not in allowed:
             raise errors.invalid_parameter(
@@ -206,9 +226,17 @@ def action_breakdowns_of(p: dict[str, str]) -> list[str]:
 
 
 def parse_query(
-    p: dict[str, str], scope_level: str, today: date, history_start: date
+    p: dict[str, str],
+    scope_level: str,
+    today: date,
+    history_start: date,
+    version: str = versions.DEFAULT,
 ) -> InsightsQuery:
-    """Validate the insights parameters of a request on a node of level `scope_level`."""
+    """Validate the insights parameters of a request on a node of level `scope_level`.
+
+    `use_unified_attribution_setting`, `use_account_attribution_setting` and
+    `action_report_time` are accepted and ignored (Meta disregards them since 2025-06-10).
+    """
     level = p.get("level") or scope_level
     if level not in LEVELS:
         raise errors.invalid_parameter(
@@ -219,7 +247,7 @@ def parse_query(
     if p.get("fields"):
         sels = fields.parse_fields(p["fields"])
         for sel in sels:
-            if fields.field_type(INSIGHTS, sel.name) is None:
+            if fields.field_type(INSIGHTS, sel.name, version) is None:
                 raise errors.nonexisting_field(sel.name, INSIGHTS)
         wanted = tuple(fields.names(sels))
     else:
@@ -229,16 +257,21 @@ def parse_query(
     if any(since < oldest for since, _ in ranges):
         raise errors.start_date_too_old()
     increment = "all_days" if per_range else _increment(p)
-    breakdowns = _choices(p, "breakdowns", "Breakdowns", SUPPORTED_BREAKDOWNS, [])
+    breakdowns = _choices(p, "breakdowns", "Breakdowns", SUPPORTED_BREAKDOWNS, [], version)
     if breakdowns and frozenset(breakdowns) not in VALID_COMBINATIONS:
         raise errors.invalid_breakdowns(",".join((*action_breakdowns_of(p), *breakdowns)))
     action_breakdowns = _choices(
-        p, "action_breakdowns", "ActionBreakdowns", SUPPORTED_ACTION_BREAKDOWNS, ["action_type"]
+        p,
+        "action_breakdowns",
+        "ActionBreakdowns",
+        SUPPORTED_ACTION_BREAKDOWNS,
+        ["action_type"],
+        version,
     )
     windows: list[str] = []
     if p.get("action_attribution_windows"):
         asked = params.string_list(p["action_attribution_windows"], "action_attribution_windows")
-        allowed = _enum("ActionAttributionWindows")
+        allowed = _enum("ActionAttributionWindows", version)
         for i, w in enumerate(asked):
             if w not in allowed:
                 raise errors.invalid_parameter(

@@ -1,9 +1,10 @@
 """Ad-level daily delivery, generated per (ad, day), and its exact splits by breakdown.
 
 Every metric is an integer (spend and action values in the currency's minor unit), so sums over
-ads, days and breakdown parts are exact. Each action entry carries six window counts:
-1d_click, 7d_click, 28d_click, 1d_view, 1d_ev, dda; its `value` (the default attribution,
-7-day click + 1-day view) is 7d_click + 1d_view.
+ads, days and breakdown parts are exact (reach excepted: it is deduplicated per level, see
+reach.py). Each action entry carries six window counts: 1d_click, 7d_click, 28d_click, 1d_view,
+1d_ev, dda, then its `value`: the counts of the windows of the ad set's attribution setting
+(7d_click + 1d_view for `7d_click_1d_view`, 1d_click for `1d_click`, ...).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from meta_ads_sandbox import ids, vocab
+from meta_ads_sandbox import attribution, ids, vocab
 from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
 from meta_ads_sandbox.money import minor_per_usd
 from meta_ads_sandbox.rng import Rng, split_exact
@@ -20,6 +21,7 @@ from meta_ads_sandbox.timeutil import local_date
 SCALARS = ("impressions", "reach", "clicks", "unique_clicks", "inline_link_clicks", "spend")
 IMPRESSIONS, REACH, CLICKS, UNIQUE_CLICKS, LINK_CLICKS, SPEND = range(6)
 WINDOWS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev", "dda")
+VALUE = len(WINDOWS)  # the slot of `value` in an action vector, after the windows
 VIDEO_LISTS = (
     "video_play_actions",
     "video_p25_watched_actions",
@@ -91,6 +93,8 @@ class AdProfile:
     domain: str
     page: str
     pixel: str
+    value_slots: tuple[int, ...] = (1, 3)  # windows making `value` (the ad set's setting)
+    setting: str = "7d_click_1d_view"
 
 
 def make_profile(
@@ -135,6 +139,8 @@ def make_profile(
         domain=vocab.DOMAINS[ad.domain],
         page=ids.page_id(acct.index),
         pixel=ids.pixel_id(acct.index),
+        value_slots=tuple(WINDOWS.index(w) for w in attribution.value_windows(adset.attribution)),
+        setting=adset.attribution,
     )
 
 
@@ -234,6 +240,8 @@ def ad_day(seed: int, p: AdProfile, day: int, epoch: int, restate_from: int) -> 
         for name, n in zip(VIDEO_LISTS, chain, strict=True):
             if n:
                 m.actions[(name, "video_view", "", "", "")] = _clicks_vec(n)
+    for vec in m.actions.values():
+        vec.append(sum(vec[i] for i in p.value_slots))
     return m
 
 
@@ -247,7 +255,19 @@ SUPPORTED_BREAKDOWNS = (
     "platform_position",
     "device_platform",
     "impression_device",
+    "hourly_stats_aggregated_by_advertiser_time_zone",
+    "hourly_stats_aggregated_by_audience_time_zone",
+    "frequency_value",
 )
+#: Breakdowns an ad account must opt in to from 2026-08-03 (any combination with them too).
+OPT_IN_BREAKDOWNS = frozenset(
+    {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
+)
+HOURS = tuple(f"{h:02d}:00:00 - {h:02d}:59:59" for h in range(24))
+# Share of a day's impressions by hour (a day curve peaking in the evening).
+_HOUR_SHARE = (2, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 8, 6, 4)
+FREQUENCY_VALUES = ("1", "2", "3", "4", "5", "6-10", "11-20", "21+")
+_FREQUENCY_SHARE = (40, 20, 12, 8, 5, 9, 4, 2)
 VALID_COMBINATIONS = frozenset(
     frozenset(c)
     for c in (
@@ -263,6 +283,9 @@ VALID_COMBINATIONS = frozenset(
         ("device_platform",),
         ("publisher_platform", "device_platform"),
         ("publisher_platform", "platform_position", "device_platform"),
+        ("hourly_stats_aggregated_by_advertiser_time_zone",),
+        ("hourly_stats_aggregated_by_audience_time_zone",),
+        ("frequency_value",),
     )
 )
 _PLATFORM_SHARE = {"facebook": 55, "instagram": 35, "audience_network": 7, "messenger": 3}
@@ -296,6 +319,10 @@ def _options(p: AdProfile, dim: str, done: dict[str, str]) -> list[tuple[str, fl
         return [(pos, 1.0) for pos in vocab.POSITIONS[done["publisher_platform"]]]
     if dim == "device_platform":
         return [(k, float(v)) for k, v in _DEVICE_PLATFORM_SHARE.items()]
+    if dim.startswith("hourly_stats_"):
+        return [(h, float(w)) for h, w in zip(HOURS, _HOUR_SHARE, strict=True)]
+    if dim == "frequency_value":
+        return [(f, float(w)) for f, w in zip(FREQUENCY_VALUES, _FREQUENCY_SHARE, strict=True)]
     return [(k, float(v)) for k, v in _IMPRESSION_DEVICE_SHARE.items()]
 
 
@@ -367,7 +394,7 @@ def expand_actions(seed: int, p: AdProfile, day: int, m: Metrics, wanted: frozen
             columns = [split_exact(v, weights) for v in vec]
             for j, device in enumerate(vocab.ACTION_DEVICES):
                 row = [col[j] for col in columns]
-                if row[1] or row[3]:
+                if row[1] or row[3] or row[VALUE]:
                     _merge(out, (kind, action_type, device, destination, target), row)
         else:
             _merge(out, (kind, action_type, "", destination, target), vec)

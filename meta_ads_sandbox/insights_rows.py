@@ -1,5 +1,6 @@
 """Insights rows: ad-days summed to the requested level, time buckets and breakdowns, then
-formatted as Meta returns them (counts as strings, money in major units, ratios recomputed)."""
+formatted as Meta returns them (counts as strings, money in major units, ratios recomputed).
+Reach is the level's own deduplicated figure (reach.py), not a sum."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from meta_ads_sandbox import errors, ids, params
+from meta_ads_sandbox import attribution, errors, ids, params
 from meta_ads_sandbox.dataset import Dataset
-from meta_ads_sandbox.insights import LEVELS, InsightsQuery
+from meta_ads_sandbox.insights import LEVELS, REACH_FIELDS, InsightsQuery
 from meta_ads_sandbox.insights_data import (
     CLICKS,
     IMPRESSIONS,
@@ -20,6 +21,7 @@ from meta_ads_sandbox.insights_data import (
     REACH,
     SPEND,
     UNIQUE_CLICKS,
+    VALUE,
     VIDEO_LISTS,
     WINDOWS,
     AdProfile,
@@ -30,6 +32,7 @@ from meta_ads_sandbox.insights_data import (
     make_profile,
 )
 from meta_ads_sandbox.money import fmt_money, fmt_ratio, major
+from meta_ads_sandbox.reach import SCALE, ReachTree, keep_factor
 
 HIDDEN = ("DELETED", "ARCHIVED")
 IDENTITY = {
@@ -38,6 +41,7 @@ IDENTITY = {
     "adset": ("adset_id", "adset_name", "optimization_goal"),
     "ad": ("ad_id", "ad_name"),
 }
+NULL_FIELDS = ("wish_bid",)  # declared, returned as null (Meta's values are null or wrong)
 ACTION_LISTS = ("actions", "action_values", "conversions", "unique_actions", *VIDEO_LISTS)
 METRIC_FIELDS = (
     "impressions",
@@ -64,6 +68,7 @@ PRODUCED_FIELDS = (
     "objective",
     "optimization_goal",
     "buying_type",
+    "attribution_setting",
     *METRIC_FIELDS,
     "actions",
     "action_values",
@@ -104,6 +109,18 @@ class InsightsEngine:
         self.restate_from = (
             dataset.last_day - timedelta(days=dataset.config.restate_days - 1)
         ).toordinal()
+        self.keep = keep_factor(dataset.config.reach_overlap)
+        self.settings = lru_cache(maxsize=100_000)(self._settings)
+
+    def _settings(self, level_key: tuple[int, ...]) -> str:
+        """The attribution_setting of a row's object: its ad set's, or `mixed` over the ad sets
+        of a campaign or account whose settings differ."""
+        ds, a = self.ds, level_key[0]
+        if len(level_key) >= 3:
+            return ds.adset_core(a, level_key[1], level_key[2]).attribution
+        campaign = level_key[1] if len(level_key) == 2 else None
+        found = {ds.adset_core(a, c, s).attribution for c, s in ds.adset_keys(a, campaign)}
+        return attribution.combined(found)
 
     def _make_profile(self, a: int, c: int, s: int, d: int) -> AdProfile:
         ds = self.ds
@@ -176,6 +193,8 @@ class InsightsEngine:
         first_day, last_day = ds.history_start.toordinal(), ds.last_day.toordinal()
         wanted_actions = frozenset(q.action_breakdowns)
         out: dict[tuple[Any, ...], Metrics] = {}
+        trees: dict[tuple[Any, ...], ReachTree] = {}
+        dedup = self.keep < SCALE
         metric_filters = any(f.field not in ("effective_status", "id", "name") for f in q.filters)
         for key in self.ads(scope):
             profile = self.profile(*key)
@@ -200,6 +219,11 @@ class InsightsEngine:
                     )
                     for values, part in parts:
                         gkey = (bucket, level_key, values)
+                        if dedup:
+                            tree = trees.get(gkey)
+                            if tree is None:
+                                tree = trees[gkey] = ReachTree()
+                            tree.add(key, part.scalars[REACH])
                         have = out.get(gkey)
                         if have is None:
                             out[gkey] = part
@@ -207,6 +231,8 @@ class InsightsEngine:
                             have.add(part)
             if row_limit is not None and not metric_filters and len(out) > row_limit:
                 raise errors.too_much_data()
+        for gkey, tree in trees.items():
+            out[gkey].scalars[REACH] = tree.total(gkey[1], self.keep)
         return out
 
     def rows(
@@ -265,8 +291,12 @@ class InsightsEngine:
     ) -> dict[str, Any] | None:
         """One row; None when a metric filter drops it."""
         ident = self.identity(level_key)
+        ident["attribution_setting"] = self.settings(level_key)
         currency = ident["account_currency"]
         metrics = metric_values(m, currency)
+        if q.omit_reach:
+            for name in REACH_FIELDS:
+                metrics.pop(name, None)
         for f in q.filters:
             if f.field not in ("effective_status", "id", "name"):
                 value = metrics.get(f.field)
@@ -284,6 +314,8 @@ class InsightsEngine:
                 entries = action_list(m, name, q.action_breakdowns, q.windows, currency)
                 if entries:
                     row[name] = entries
+            elif name in NULL_FIELDS:
+                row[name] = None
         row["date_start"] = date.fromordinal(bucket[1]).isoformat()
         row["date_stop"] = date.fromordinal(bucket[2]).isoformat()
         for dim, value in zip(q.breakdowns, values, strict=True):
@@ -353,12 +385,15 @@ def action_list(
                 have[i] += v
     plain = name in VIDEO_LISTS
     money = name == "action_values"
+    cost = name == "cost_per_action_type"
     spend = major(m.scalars[SPEND], currency)
     out: list[dict[str, str]] = []
     for gkey in sorted(grouped):
         vec = grouped[gkey]
-        total = vec[1] + vec[3]
-        if not total:
+        total = vec[VALUE]
+        # An entry whose value is 0 under the ad set's setting is kept when a window asked for
+        # has counts (not for video lists and costs, which carry `value` only or divide by it).
+        if not total and (plain or cost or not any(vec[WINDOWS.index(w)] for w in windows)):
             continue
         entry = dict(zip(breakdowns, gkey, strict=True))
         counts = (
@@ -370,7 +405,7 @@ def action_list(
             }
         )
         for k, n in counts.items():
-            if name == "cost_per_action_type":
+            if cost:
                 entry[k] = fmt_ratio(spend / Decimal(n))
             else:
                 entry[k] = fmt_money(n, currency) if money else str(n)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from meta_ads_sandbox import versions
 from meta_ads_sandbox.errors import GraphError
 
-API_VERSION = "v25.0"
+API_VERSION = versions.DEFAULT
 
 
 @dataclass
@@ -22,6 +23,8 @@ class ApiRequest:
     base_url: str = ""
     in_batch: bool = False
     default_version: str | None = None  # a batch's version, for items without one
+    method_override: str | None = None  # the X-HTTP-Method-Override header, if sent
+    version: str = API_VERSION  # the version serving the call (set when it is routed)
 
 
 @dataclass

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from meta_ads_sandbox import ids, node, vocab
+from meta_ads_sandbox import attribution, ids, node, vocab
 from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
 from meta_ads_sandbox.epochs import Change
 from meta_ads_sandbox.rng import Rng, digits, hex_digest
 from meta_ads_sandbox.timeutil import fmt_dt
-
-ATTRIBUTION_DEFAULT = [
-    {"event_type": "CLICK_THROUGH", "window_days": 7},
-    {"event_type": "VIEW_THROUGH", "window_days": 1},
-]
 
 
 def campaign_effective(status: str) -> str:
@@ -179,17 +174,14 @@ def adset_node(
         data["end_time"] = fmt_dt(adset.end, tz)
     data["created_time"] = fmt_dt(adset.created, tz)
     data["updated_time"] = fmt_dt(updated, tz)
-    conversion = adset.goal in ("OFFSITE_CONVERSIONS", "LEAD_GENERATION", "APP_INSTALLS")
-    data["attribution_spec"] = (
-        ATTRIBUTION_DEFAULT if conversion else [{"event_type": "CLICK_THROUGH", "window_days": 1}]
-    )
+    data["attribution_spec"] = attribution.spec(adset.attribution)
     data["is_dynamic_creative"] = adset.dynamic
     if status != "DELETED":
         info: dict[str, Any] = {"status": adset.learning}
         if adset.learning == "LEARNING":
             info["conversions"] = r.integer(0, 49)
             info["last_sig_edit_ts"] = adset.updated
-            info["attribution_windows"] = ["7d_click", "1d_view"]
+            info["attribution_windows"] = list(attribution.value_windows(adset.attribution))
         data["learning_stage_info"] = info
     data["pacing_type"] = ["standard"]
     return node.Node(

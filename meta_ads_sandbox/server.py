@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from meta_ads_sandbox import admin, errors
+from meta_ads_sandbox import admin, errors, protocol
 from meta_ads_sandbox.api import Sandbox
 from meta_ads_sandbox.batch import run_batch, www_authenticate
 from meta_ads_sandbox.config import DatasetConfig, ServerConfig
@@ -28,6 +28,7 @@ from meta_ads_sandbox.messages import API_VERSION, ApiRequest, Outcome, Reply, e
 from meta_ads_sandbox.rng import hex_digest
 
 JSON_TYPE = "application/json; charset=UTF-8"
+JSONP_TYPE = "text/javascript; charset=UTF-8"
 _ROOT = re.compile(r"^/(v\d+\.\d+/?)?$")
 HTML_PAGES = {
     "html_502": (502, "Bad Gateway"),
@@ -132,6 +133,7 @@ class Handler(BaseHTTPRequestHandler):
             params=params,
             authorization=self.headers.get("Authorization"),
             base_url=self.server.base_url,
+            method_override=self.headers.get("X-HTTP-Method-Override"),
         )
         root = _ROOT.match(path)
         if root and method == "POST" and "batch" in params:
@@ -139,9 +141,9 @@ class Handler(BaseHTTPRequestHandler):
             outcome = run_batch(sb, req, version)
         else:
             outcome = sb.serve(req)
-        self._answer(outcome)
+        self._answer(outcome, None if sb.config.new_app else protocol.callback(req))
 
-    def _answer(self, outcome: Outcome) -> None:
+    def _answer(self, outcome: Outcome, callback: str | None = None) -> None:
         if outcome.fault == "drop":
             self.close_connection = True
             return
@@ -159,6 +161,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(outcome.delay)
         body = json.dumps(reply.body, separators=(",", ":")).encode()
         headers = self._graph_headers(reply)
+        if callback is not None:  # JSONP: the JSON wrapped in a call of the callback
+            body = b"/**/ " + callback.encode() + b"(" + body + b");"
+            headers["Content-Type"] = JSONP_TYPE
         if outcome.fault == "truncate":
             self._send(reply.status, body, headers, truncate=True)
             return
@@ -175,6 +180,7 @@ class Handler(BaseHTTPRequestHandler):
             "x-fb-debug": hex_digest(trace, "debug", length=64),
             "Cache-Control": "private, no-cache, no-store, must-revalidate",
         }
+        headers.update(sb.version_headers(reply.version or API_VERSION))
         headers.update(reply.headers)
         auth = www_authenticate(reply)
         if auth:

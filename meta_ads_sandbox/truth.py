@@ -8,7 +8,9 @@
   ARCHIVED included), after `config.advance` epochs.
 - insights_account.jsonl, insights_campaign.jsonl, insights_adset.jsonl, insights_ad.jsonl:
   daily rows (time_increment=1) over the whole history, every produced field, rows of deleted and
-  archived objects included, action lists with `value` only (no window keys).
+  archived objects included, action lists with `value` only (no window keys). Each level's
+  `reach` (and so `frequency` and `cpp`) is that level's own deduplicated figure, as the API
+  answers it: not the sum of the level below.
 - tokens.json: {token: ["act_<n>", ...]}.
 
 Rows are streamed account by account; only one account's per-day sums are held at a time.
@@ -26,9 +28,10 @@ from typing import IO, Any
 from meta_ads_sandbox.config import DatasetConfig
 from meta_ads_sandbox.dataset import Dataset
 from meta_ads_sandbox.insights import LEVELS, InsightsQuery
-from meta_ads_sandbox.insights_data import Metrics
+from meta_ads_sandbox.insights_data import REACH, Metrics
 from meta_ads_sandbox.insights_rows import PRODUCED_FIELDS, InsightsEngine
 from meta_ads_sandbox.node import Node
+from meta_ads_sandbox.reach import ReachTree
 
 OBJECT_FILES = (
     "me",
@@ -99,6 +102,7 @@ def _insights(ds: Dataset, engine: InsightsEngine, files: Mapping[str, IO[str]])
 
     for a in range(ds.config.accounts):
         sums: dict[tuple[int, ...], dict[int, Metrics]] = {}
+        trees: dict[int, ReachTree] = {}  # day -> the account's ad reaches that day
         for c, s, d in ds.ad_keys(a):
             key = (a, c, s, d)
             profile = engine.profile(*key)
@@ -109,6 +113,10 @@ def _insights(ds: Dataset, engine: InsightsEngine, files: Mapping[str, IO[str]])
                 if m is None:
                     continue
                 emit("ad", key, day, m)
+                tree = trees.get(day)
+                if tree is None:
+                    tree = trees[day] = ReachTree()
+                tree.add(key, m.scalars[REACH])
                 uppers: tuple[tuple[int, ...], ...] = ((a,), (a, c), (a, c, s))
                 for upper in uppers:
                     per_day = sums.setdefault(upper, {})
@@ -116,9 +124,11 @@ def _insights(ds: Dataset, engine: InsightsEngine, files: Mapping[str, IO[str]])
                     if total is None:
                         total = per_day[day] = Metrics()
                     total.add(m)
+        reach = {day: tree.levels(engine.keep) for day, tree in trees.items()}
         for upper in sorted(sums, key=lambda k: (len(k), k)):
             level = LEVELS[len(upper) - 1]
             for day, m in sorted(sums[upper].items()):
+                m.scalars[REACH] = reach[day][upper]
                 emit(level, upper, day, m)
 
 
