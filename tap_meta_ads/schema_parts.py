@@ -45,9 +45,42 @@ def json_object(name: str, description: str | None = None) -> th.Property[Any]:
     return th.Property(name, th.ObjectType(additional_properties=True), description=description)
 
 
-def json_list(name: str, description: str | None = None) -> th.Property[Any]:
-    return th.Property(
-        name, th.ArrayType(th.ObjectType(additional_properties=True)), description=description
+class _JsonbList(th.JSONTypeHelper[list[Any]]):
+    """A list of JSON values that a SQL target stores as one JSON document (``jsonb``).
+
+    Written ``{"anyOf": [{"type": "array"}, {"type": "null"}], "items": ...}``: the items stay
+    described (validators, the SDK and the tap's shaping read ``items``), but the branch a SQL
+    target maps has no ``items``. target-postgres 0.8.1 maps an array with ``items`` to a
+    PostgreSQL array (``jsonb[]`` for objects) and an array without them to ``jsonb``; it
+    honours no ``x-sql-datatype`` for ``jsonb`` (only smallint, integer, bigint, pgvector).
+    """
+
+    def __init__(self, items: th.JSONTypeHelper[Any]) -> None:
+        super().__init__()
+        self.items = items
+
+    @property
+    def type_dict(self) -> dict[str, Any]:
+        return {"anyOf": [{"type": "array"}], "items": self.items.type_dict}
+
+
+class _JsonbListProperty(th.Property[list[Any]]):
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = super().to_dict()
+        schema = result[self.name]
+        # The SDK's append_type adds "null" to an anyOf as a bare string: a schema it is not.
+        schema["anyOf"] = [o if isinstance(o, dict) else {"type": o} for o in schema["anyOf"]]
+        return result
+
+
+def json_list(
+    name: str, description: str | None = None, items: th.JSONTypeHelper[Any] | None = None
+) -> th.Property[Any]:
+    """A list of JSON objects (``items``: any object by default), landing as ``jsonb``."""
+    return _JsonbListProperty(
+        name,
+        _JsonbList(items or th.ObjectType(additional_properties=True)),
+        description=description,
     )
 
 

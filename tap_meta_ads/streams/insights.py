@@ -80,11 +80,11 @@ def insights_schema(level: str) -> dict[str, Any]:
         sp.integer("conversions", "Sum of `actions` of the types in `conversion_action_types`."),
         *(sp.integer(name, f"Sum of `{source}`.") for name, source in VIDEO_FIELDS.items()),
         *(
-            th.Property(
+            sp.json_list(
                 name,
-                th.ArrayType(ACTION_STAT),
-                description="Meta's action stats with numeric values, one entry per action "
+                "Meta's action stats with numeric values, one entry per action "
                 "type with a key per attribution window.",
+                items=ACTION_STAT,
             )
             for name in ACTION_LISTS
         ),

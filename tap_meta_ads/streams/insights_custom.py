@@ -22,7 +22,7 @@ from tap_meta_ads.streams.insights import ACTION_STAT, InsightsStream, numeric_a
 
 def _field_property(name: str) -> th.Property[Any]:
     if name in LIST_FIELDS:
-        return th.Property(name, th.ArrayType(ACTION_STAT))
+        return sp.json_list(name, items=ACTION_STAT)
     if name in TEXT_FIELDS:
         return sp.text(name)
     if name in INTEGER_FIELDS:
