@@ -85,11 +85,13 @@ def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(
     warehouse, tmp_path, sandbox_process
 ):
     old, new = secret("expiring-token"), secret("fresh-token")
-    # The old token makes 5 calls: /me/adaccounts, account 1 and its campaigns, ad sets and ads.
-    # Its 6th call (planning the insights report runs) gets 190/463, as does everything after.
+    # The old token makes 10 calls: the connection check's /me, /me/adaccounts and one batch
+    # call for the 3 accounts (the sandbox counts the batch and each of its items), then
+    # account 1 and its campaigns, ad sets and ads. Its 11th call (planning the insights
+    # report runs) gets 190/463, as does everything after.
     with sandbox_process(
         rs.dataset(32, "--token", old, "--token", new),
-        ["--job-seconds", "1", "--expire-token", f"{old}@5"],
+        ["--job-seconds", "1", "--expire-token", f"{old}@10"],
     ) as api:
         first_id, *others = rs.account_ids(api)
         env = rs.env_for(warehouse, api, tmpdir=tmp_path / "run-tmp", access_token=old)
