@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The `serve` / `truth` argument parser."""
     parser = argparse.ArgumentParser(
         prog="meta-ads-sandbox",
-        description="A local, deterministic fake of Meta's Marketing API (Graph API v25.0).",
+        description="A local, deterministic fake of Meta's Marketing API (Graph API v25.0-v27.0).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(

@@ -152,7 +152,7 @@ class ServerConfig:
     new_app: bool = False
     # X-Ad-Api-Version-Warning on responses to a version expiring within this many days of the
     # dataset's today (0 = never), and always on the versions listed here.
-    version_warning_days: int = 90
+    version_warning_days: int = versions.WARNING_DAYS
     version_warnings: tuple[str, ...] = ()
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -204,12 +204,6 @@ def _accounts(text: str) -> tuple[int, ...] | None:
         return parse_accounts(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected all, none or N,N-M: {exc}") from exc
-
-
-def _version(text: str) -> str:
-    if not versions.is_version(text):
-        raise argparse.ArgumentTypeError(f"expected a version like v27.0, got {text!r}")
-    return text
 
 
 def _day(text: str) -> date:
@@ -361,36 +355,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="'filter': DELETED objects are listed when a status filter names them; "
         "'hidden': never listed (default filter)",
     )
-    v = parser.add_argument_group("versions", "Graph API versions and the app calling them")
-    v.add_argument(
-        "--app-created-version",
-        type=_version,
-        default=None,
-        metavar="vXX.0",
-        help="the version current when the app was created: older versions answer 2635, "
-        "unversioned paths are served as it (default: an app older than v25.0)",
-    )
-    v.add_argument(
-        "--new-app",
-        action="store_true",
-        help="an app created from 2026-11-04: refuse multi-ID requests, date_format, field "
-        "aliases, method override, JSONP and asynchronous batches on every version",
-    )
-    v.add_argument(
-        "--version-warning-days",
-        type=int,
-        default=d.version_warning_days,
-        help="add X-Ad-Api-Version-Warning to responses of a version expiring within N days "
-        f"of the dataset's today (0 = never; default {d.version_warning_days})",
-    )
-    v.add_argument(
-        "--version-warning",
-        action="append",
-        type=_version,
-        default=None,
-        metavar="vXX.0",
-        help="always add X-Ad-Api-Version-Warning to responses of this version (repeatable)",
-    )
+    versions.add_arguments(parser)
     RateLimitConfig.add_arguments(parser)
     FaultConfig.add_arguments(parser)
 

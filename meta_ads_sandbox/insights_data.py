@@ -263,11 +263,7 @@ SUPPORTED_BREAKDOWNS = (
 OPT_IN_BREAKDOWNS = frozenset(
     {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
 )
-HOURS = tuple(f"{h:02d}:00:00 - {h:02d}:59:59" for h in range(24))
-# Share of a day's impressions by hour (a day curve peaking in the evening).
-_HOUR_SHARE = (2, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 8, 6, 4)
-FREQUENCY_VALUES = ("1", "2", "3", "4", "5", "6-10", "11-20", "21+")
-_FREQUENCY_SHARE = (40, 20, 12, 8, 5, 9, 4, 2)
+
 VALID_COMBINATIONS = frozenset(
     frozenset(c)
     for c in (
@@ -288,16 +284,6 @@ VALID_COMBINATIONS = frozenset(
         ("frequency_value",),
     )
 )
-_PLATFORM_SHARE = {"facebook": 55, "instagram": 35, "audience_network": 7, "messenger": 3}
-_DEVICE_PLATFORM_SHARE = {"mobile_app": 75, "mobile_web": 10, "desktop": 15}
-_IMPRESSION_DEVICE_SHARE = {
-    "iphone": 40,
-    "android_smartphone": 38,
-    "ipad": 4,
-    "android_tablet": 3,
-    "desktop": 13,
-    "other": 2,
-}
 
 
 def _options(p: AdProfile, dim: str, done: dict[str, str]) -> list[tuple[str, float]]:
@@ -314,16 +300,19 @@ def _options(p: AdProfile, dim: str, done: dict[str, str]) -> list[tuple[str, fl
             for reg in vocab.REGIONS.get(c, (c,))
         ]
     if dim == "publisher_platform":
-        return [(pl, float(_PLATFORM_SHARE[pl])) for pl in p.platforms]
+        return [(pl, float(vocab.PLATFORM_SHARE[pl])) for pl in p.platforms]
     if dim == "platform_position":
         return [(pos, 1.0) for pos in vocab.POSITIONS[done["publisher_platform"]]]
     if dim == "device_platform":
-        return [(k, float(v)) for k, v in _DEVICE_PLATFORM_SHARE.items()]
+        return [(k, float(v)) for k, v in vocab.DEVICE_PLATFORM_SHARE.items()]
     if dim.startswith("hourly_stats_"):
-        return [(h, float(w)) for h, w in zip(HOURS, _HOUR_SHARE, strict=True)]
+        return [(h, float(w)) for h, w in zip(vocab.HOURS, vocab.HOUR_SHARE, strict=True)]
     if dim == "frequency_value":
-        return [(f, float(w)) for f, w in zip(FREQUENCY_VALUES, _FREQUENCY_SHARE, strict=True)]
-    return [(k, float(v)) for k, v in _IMPRESSION_DEVICE_SHARE.items()]
+        return [
+            (f, float(w))
+            for f, w in zip(vocab.FREQUENCY_VALUES, vocab.FREQUENCY_SHARE, strict=True)
+        ]
+    return [(k, float(v)) for k, v in vocab.IMPRESSION_DEVICE_SHARE.items()]
 
 
 def split_metrics(m: Metrics, weights: list[int]) -> list[Metrics]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Graph node types, as named in graph_fields_v25.json and in Meta's errors.
+# Graph node types, as named in graph_fields_v2*.json and in Meta's errors.
 AD_ACCOUNT = "AdAccount"
 CAMPAIGN = "Campaign"
 AD_SET = "AdSet"

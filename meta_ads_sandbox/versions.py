@@ -12,6 +12,7 @@ not in the table, answer 2635.
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +37,7 @@ SERVED = {
 }
 DEFAULT = "v25.0"  # what a path without a version is served as (unless the app is newer)
 LATEST = "v27.0"
+WARNING_DAYS = 90  # X-Ad-Api-Version-Warning this many days before a version expires
 #: Apps created from this day on get the v27 restrictions (the v27 launch blog).
 V27_RELEASE = SERVED["v27.0"].released
 
@@ -76,3 +78,44 @@ def warns(version: str, today: date, days: int, forced: tuple[str, ...]) -> bool
     if served is None or served.expires is None or days <= 0:
         return False
     return (served.expires - today).days <= days
+
+
+def argument(text: str) -> str:
+    """An argparse type: a version like `v27.0`."""
+    if not is_version(text):
+        raise argparse.ArgumentTypeError(f"expected a version like v27.0, got {text!r}")
+    return text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the version options of `serve` (ServerConfig fields of the same names)."""
+    v = parser.add_argument_group("versions", "Graph API versions and the app calling them")
+    v.add_argument(
+        "--app-created-version",
+        type=argument,
+        default=None,
+        metavar="vXX.0",
+        help="the version current when the app was created: older versions answer 2635, "
+        "unversioned paths are served as it (default: an app older than v25.0)",
+    )
+    v.add_argument(
+        "--new-app",
+        action="store_true",
+        help="an app created from 2026-11-04: refuse multi-ID requests, date_format, field "
+        "aliases, method override, JSONP and asynchronous batches on every version",
+    )
+    v.add_argument(
+        "--version-warning-days",
+        type=int,
+        default=WARNING_DAYS,
+        help="add X-Ad-Api-Version-Warning to responses of a version expiring within N days "
+        f"of the dataset's today (0 = never; default {WARNING_DAYS})",
+    )
+    v.add_argument(
+        "--version-warning",
+        action="append",
+        type=argument,
+        default=None,
+        metavar="vXX.0",
+        help="always add X-Ad-Api-Version-Warning to responses of this version (repeatable)",
+    )

@@ -169,3 +169,20 @@ INTERESTS = (
     ("6003397425735", "Cooking"),
 )
 AUDIENCE_SUBTYPES = ("CUSTOM", "WEBSITE", "LOOKALIKE", "ENGAGEMENT", "VIDEO")
+
+# Breakdown shares (relative weights of the parts of a day's delivery).
+PLATFORM_SHARE = {"facebook": 55, "instagram": 35, "audience_network": 7, "messenger": 3}
+DEVICE_PLATFORM_SHARE = {"mobile_app": 75, "mobile_web": 10, "desktop": 15}
+IMPRESSION_DEVICE_SHARE = {
+    "iphone": 40,
+    "android_smartphone": 38,
+    "ipad": 4,
+    "android_tablet": 3,
+    "desktop": 13,
+    "other": 2,
+}
+HOURS = tuple(f"{h:02d}:00:00 - {h:02d}:59:59" for h in range(24))
+# Share of a day's impressions by hour (a day curve peaking in the evening).
+HOUR_SHARE = (2, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 8, 6, 4)
+FREQUENCY_VALUES = ("1", "2", "3", "4", "5", "6-10", "11-20", "21+")
+FREQUENCY_SHARE = (40, 20, 12, 8, 5, 9, 4, 2)
