@@ -27,8 +27,9 @@ postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# make demo KEEP=1 leaves the warehouse running and prints how to connect and stop it.
 demo: install postgres
-	bash scripts/demo.sh
+	KEEP="$(KEEP)" bash scripts/demo.sh
 
 # Everything: lint, types, the fast tier, then the end-to-end tier on parallel workers.
 test: install postgres

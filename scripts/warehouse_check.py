@@ -407,6 +407,137 @@ def compare(conn: psycopg.Connection[Any], schema: str, table: Table) -> list[st
     return problems
 
 
+# --- insights_actions and sync_log (make demo, tests/e2e/test_warehouse_types.py) ---------
+ACTION_KEY = ("account_id", "ad_id", "date_start", "action_type", "attribution_window")
+
+
+def insights_actions_table(truth: Truth) -> Table:
+    """insights_actions' ``total`` rows: per ad, day and action type, Meta's ``value`` of
+    ``actions`` (value) and of ``action_values`` (conversion_value). The truth has no window
+    counts: the window rows are checked for shape only (``compare_insights_actions``)."""
+    table = Table("insights_actions", ACTION_KEY)
+    for row in truth.in_scope(truth.load("insights_ad")):
+        day = dt.date.fromisoformat(row["date_start"])
+        if truth.insights_since and day < truth.insights_since:
+            continue
+        cells: dict[str, dict[str, Decimal]] = {}
+        for source, column in (("actions", "value"), ("action_values", "conversion_value")):
+            for stat in row.get(source) or []:
+                cells.setdefault(stat["action_type"], {})[column] = Decimal(str(stat["value"]))
+        for action_type, values in cells.items():
+            table.add(
+                {
+                    "account_id": row["account_id"],
+                    "campaign_id": row.get("campaign_id"),
+                    "adset_id": row.get("adset_id"),
+                    "ad_id": row["ad_id"],
+                    "date_start": day,
+                    "action_type": action_type,
+                    "attribution_window": "total",
+                    "value": None,
+                    "conversion_value": None,
+                    **values,
+                }
+            )
+    return table
+
+
+def compare_insights_actions(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    truth: Truth,
+    windows: Iterable[str] = ("1d_click", "7d_click", "1d_view"),
+) -> list[str]:
+    """Differences of insights_actions from the truth: every ``total`` row and its values; a
+    window row only for a configured window and beside its ``total`` row."""
+    expected = insights_actions_table(truth)
+    actual = fetch(conn, schema, expected)
+    if not actual and expected.rows:
+        return ["insights_actions: no rows"]
+    duplicates = [k for k in actual if k[0] == "__duplicate__"]
+    totals = {k: v for k, v in actual.items() if k[0] != "__duplicate__" and k[-1] == "total"}
+    missing = [k for k in expected.rows if k not in totals]
+    extra = [k for k in totals if k not in expected.rows]
+    problems = [f"insights_actions: duplicate row {k[1:]}" for k in duplicates]
+    problems += [f"insights_actions: missing row {k}" for k in missing[:20]]
+    # with windows asked for, Meta lists an action whose window counts are not all zero even
+    # when its value is 0; the truth (no windows) leaves such actions out
+    extra = [k for k in extra if any(totals[k].get(c) for c in ("value", "conversion_value"))]
+    problems += [f"insights_actions: unexpected row {k}" for k in extra[:20]]
+    for key, row in expected.rows.items():
+        got = totals.get(key)
+        for column, value in row.items():
+            if got is not None and column in got and not _same(value, got[column]):
+                problems.append(
+                    f"insights_actions {key}: {column} is {got[column]!r}, truth says {value!r}"
+                )
+    allowed = set(windows)
+    for key in actual:
+        if key[0] == "__duplicate__" or key[-1] == "total":
+            continue
+        if key[-1] not in allowed:
+            problems.append(f"insights_actions {key}: window {key[-1]} was not asked for")
+        elif (*key[:-1], "total") not in totals:
+            problems.append(f"insights_actions {key}: a window row without its total row")
+    return problems
+
+
+def _account_of(table: str, row: dict[str, Any]) -> str | None:
+    if table == "adimages":  # id is <account_id>:<hash>
+        return str(row["id"]).split(":", 1)[0]
+    account = row.get("account_id")
+    return None if account is None else str(account)
+
+
+def compare_sync_log(conn: psycopg.Connection[Any], schema: str, truth: Truth) -> list[str]:
+    """Differences of the last run's sync_log from the truth, after a first run (every record
+    new): every row succeeded, and each account's (``token #N``'s) records of each stream are
+    the truth's rows of that account (token) in that table (insights_actions: in the table)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f'SELECT run_id FROM "{schema}".sync_log ORDER BY finished_at DESC LIMIT 1'  # noqa: S608
+        )
+        last = cur.fetchone()
+        if last is None:
+            return ["sync_log: no rows"]
+        cur.execute(
+            f'SELECT account_id, stream, status, records, error FROM "{schema}".sync_log '  # noqa: S608
+            "WHERE run_id = %s",
+            (last[0],),
+        )
+        logged = {(r[0], r[1]): r[2:] for r in cur.fetchall()}
+    problems = [
+        f"sync_log: {subject} {stream} is {status}: {error}"
+        for (subject, stream), (status, _, error) in sorted(logged.items())
+        if status != "success"
+    ]
+    expected: dict[tuple[str, str], int] = {}
+    with conn.cursor() as cur:  # a row per window: counted in the table, checked on its own
+        cur.execute("SELECT to_regclass(%s)", (f'"{schema}".insights_actions',))
+        row = cur.fetchone()
+        if row is not None and row[0] is not None:
+            cur.execute(
+                f'SELECT account_id, count(*) FROM "{schema}".insights_actions GROUP BY 1'  # noqa: S608
+            )
+            expected.update({(str(a), "insights_actions"): n for a, n in cur.fetchall()})
+    for table in expected_tables(truth):
+        for row in table.rows.values():
+            if table.name in ("me", "businesses", "adaccounts"):
+                if len(truth.tokens) != 1:
+                    continue  # tokens seeing the same objects each count them
+                subject = "token #1"
+            else:
+                subject = _account_of(table.name, row) or "?"
+            expected[(subject, table.name)] = expected.get((subject, table.name), 0) + 1
+    for (subject, stream), count in sorted(expected.items()):
+        entry = logged.get((subject, stream))
+        if entry is None:
+            problems.append(f"sync_log: no row for {subject} {stream}")
+        elif entry[1] != count:
+            problems.append(f"sync_log: {subject} {stream} records {entry[1]}, truth has {count}")
+    return problems
+
+
 def connect(port: int) -> psycopg.Connection[Any]:
     return psycopg.connect(
         host="127.0.0.1",

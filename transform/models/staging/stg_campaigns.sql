@@ -1,0 +1,22 @@
+select
+    id as campaign_id,
+    account_id,
+    name as campaign_name,
+    objective,
+    status,
+    effective_status,
+    {{ is_status('DELETED') }} as is_deleted,
+    {{ is_status('ARCHIVED') }} as is_archived,
+    buying_type,
+    bid_strategy,
+    daily_budget,
+    lifetime_budget,
+    budget_remaining,
+    spend_cap,
+    special_ad_categories,
+    {{ utc('start_time') }} as start_at,
+    {{ utc('stop_time') }} as stop_at,
+    {{ utc('created_time') }} as created_at,
+    {{ utc('updated_time') }} as updated_at,
+    {{ utc('_sdc_batched_at') }} as loaded_at
+from {{ source('meta_ads', 'campaigns') }}

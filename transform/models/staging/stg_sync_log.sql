@@ -1,0 +1,20 @@
+select
+    run_id,
+    account_id,
+    account_id like 'token #%' as is_token_level,
+    stream,
+    {{ utc('started_at') }} as started_at,
+    {{ utc('finished_at') }} as finished_at,
+    extract(epoch from finished_at - started_at)::numeric(12, 3) as duration_seconds,
+    status,
+    status = 'failed' as is_failed,
+    records,
+    api_requests,
+    retries,
+    throttles,
+    rate_limit_wait_seconds,
+    error_code,
+    error_subcode,
+    error,
+    api_version
+from {{ source('meta_ads', 'sync_log') }}
