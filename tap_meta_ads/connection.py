@@ -28,7 +28,7 @@ EXPIRY_WARNING_DAYS = 7
 #: The permission every read needs (Marketing API "Authorization").
 NEEDED_SCOPE = "ads_read"
 WHAT = "checking read access"
-ACCOUNT_FIELDS = "name,account_status"
+ACCOUNT_FIELDS = "name,account_status,currency,timezone_name"
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,11 @@ def _answered(run: RunContext, account_id: str, answer: dict[str, Any] | None) -
     status = answer.get("code")
     body = answer.get("body")
     info = answer_error(status if isinstance(status, int) else 500, body)
+    if info is None and isinstance(body, dict):
+        run.accounts.note_account(account_id, body)
+        return Check(account_id, True, f"account {account_id} ({body.get('name')}): ok, readable")
     if info is None:
-        name = body.get("name") if isinstance(body, dict) else None
-        return Check(account_id, True, f"account {account_id} ({name}): ok, readable")
+        return _account_check(run, account_id)
     if classify(info) is not Action.FATAL:
         return _account_check(run, account_id)
     return Check(account_id, False, GraphFatalError(info, account_id, WHAT).line, info)
@@ -141,8 +143,10 @@ def _account_check(run: RunContext, account_id: str) -> Check:
         row = run.graph.get(scope, f"/act_{account_id}", {"fields": ACCOUNT_FIELDS})
     except GraphFatalError as exc:
         return Check(account_id, False, exc.line, exc.info)
-    name = row.get("name") if isinstance(row, dict) else None
-    return Check(account_id, True, f"account {account_id} ({name}): ok, readable")
+    if not isinstance(row, dict):
+        row = {}
+    run.accounts.note_account(account_id, row)
+    return Check(account_id, True, f"account {account_id} ({row.get('name')}): ok, readable")
 
 
 def check_connection(run: RunContext, today: dt.date | None = None) -> list[Check]:

@@ -37,18 +37,22 @@ class Progress:
     def note_position(self, stream: str, subject: str | None, row: dict[str, Any]) -> None:
         self._position = (stream, subject, row.get("date_start"))
 
-    def line(self) -> str | None:
-        """The progress line for now; None before the first record."""
+    def line(self) -> str:
+        """The progress line for now (also while nothing is written yet: a long wait on Meta
+        never looks like a hang)."""
         stream, subject, day = self._position
-        if not stream:
-            return None
-        run = self._log.entry(subject, stream)
-        parts = [f"{stream} account {subject}: {run.records} rows"]
-        with self._lock:
-            window = self._windows.get(f"{stream}/{subject}")
-        if window and isinstance(day, str):
-            done = (dt.date.fromisoformat(day[:10]) - window[0]).days + 1
-            parts.append(f"day {max(done, 0)} of {(window[1] - window[0]).days + 1}")
+        parts = []
+        if stream:
+            run = self._log.entry(subject, stream)
+            parts.append(f"{stream} account {subject}: {run.records} rows")
+            with self._lock:
+                window = self._windows.get(f"{stream}/{subject}")
+            if window and isinstance(day, str):
+                done = (dt.date.fromisoformat(day[:10]) - window[0]).days + 1
+                parts.append(f"day {max(done, 0)} of {(window[1] - window[0]).days + 1}")
+        else:
+            requests = sum(r.requests for r in self._log.entries())
+            parts.append(f"no rows written yet; {requests} requests so far")
         stats = self._insights_stats()
         if stats is not None:
             parts.append(
@@ -61,9 +65,7 @@ class Progress:
     def report_until(self, stop: threading.Event) -> None:
         """Log a line every ``every_seconds`` until ``stop`` is set (none on short runs)."""
         while not stop.wait(self._every):
-            line = self.line()
-            if line is not None:
-                self._logger.info("progress: %s", line)
+            self._logger.info("progress: %s", self.line())
 
     def start(self) -> Callable[[], None]:
         """Start the reporter thread; returns the function that stops it."""

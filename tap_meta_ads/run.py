@@ -60,6 +60,7 @@ class AccountDirectory:
         self._read_timezone = read_timezone
         self._ids: list[str] | None = None
         self._timezones: dict[str, str | None] = {}
+        self._currencies: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def ids(self) -> list[str]:
@@ -83,6 +84,20 @@ class AccountDirectory:
     def note_timezone(self, account_id: str, timezone_name: str | None) -> None:
         with self._lock:
             self._timezones[account_id] = timezone_name
+
+    def note_account(self, account_id: str, row: dict[str, Any]) -> None:
+        """What a read of the account node says: its currency and time zone."""
+        with self._lock:
+            if row.get("currency"):
+                self._currencies[account_id] = str(row["currency"])
+            if "timezone_name" in row:
+                value = row.get("timezone_name")
+                self._timezones[account_id] = str(value) if value else None
+
+    def currency(self, account_id: str) -> str | None:
+        """The account's currency, as read in this run (object money is in its minor unit)."""
+        with self._lock:
+            return self._currencies.get(account_id)
 
     def timezone(self, account_id: str) -> str | None:
         """The account's time zone: as read by ad_account in this run, else asked of Graph."""

@@ -176,9 +176,14 @@ class TapMetaAds(Tap):
         stop_progress = self.run.progress.start()
         try:
             if self._connection_ok():
+                if any(isinstance(s, InsightsStream) and s.selected for s in self.streams.values()):
+                    self.run.insights.manager()  # report runs start now, for every account
                 super().sync_all()
         finally:
             stop_progress()
+            for stream in self.streams.values():
+                if isinstance(stream, MetaAdsStream):
+                    stream.close_read_ahead()
             self.run.close()
         self.run.log.log_summary(self.logger)
         failures = self.run.log.failures()

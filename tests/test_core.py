@@ -28,17 +28,16 @@ SUITE = SuiteConfig()
 SPARSE: dict[str, set[str]] = {
     "account_insights": {
         "action_values",
-        "attribution_setting",
         "buying_type",
         "objective",
         "optimization_goal",
     },
     "ad_account": {"min_campaign_group_spend_cap"},
-    "ad_insights": {"action_values", "attribution_setting"},
+    "ad_insights": {"action_values"},
     "adaccounts": {"min_campaign_group_spend_cap"},
     "adcreatives": {"asset_feed_spec", "instagram_permalink_url", "object_story_id"},
     "ads": {"bid_type", "issues_info", "last_updated_by_app_id", "recommendations", "source_ad_id"},
-    "adset_insights": {"action_values", "attribution_setting"},
+    "adset_insights": {"action_values"},
     "adsets": {
         "bid_constraints",
         "daily_min_spend_target",
@@ -48,7 +47,7 @@ SPARSE: dict[str, set[str]] = {
         "lifetime_spend_cap",
     },
     "advideos": {"content_category"},
-    "campaign_insights": {"action_values", "attribution_setting", "optimization_goal"},
+    "campaign_insights": {"action_values", "optimization_goal"},
     "campaigns": {
         "bid_strategy",
         "daily_budget",

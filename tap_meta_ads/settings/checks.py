@@ -20,14 +20,17 @@ from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_wit
 
 from tap_meta_ads.graph.versions import EXPIRED, NEWEST, SUPPORTED
 from tap_meta_ads.insights.breakdowns import DEAD_FIELDS, combination_problem
-from tap_meta_ads.insights.fields import ACTION_BREAKDOWNS, BREAKDOWNS, LIST_FIELDS, SCALAR_FIELDS
+from tap_meta_ads.insights.fields import LIST_FIELDS, SCALAR_FIELDS
+from tap_meta_ads.insights.versions import action_breakdowns, breakdowns, insights_fields
 from tap_meta_ads.secrets import quoted, redact, secrets_of
+from tap_meta_ads.settings.keys import history_problems, token_problems
 from tap_meta_ads.settings.schema import (
     ATTRIBUTION_WINDOWS,
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
     RANGES,
     RETIRED_WINDOWS,
+    SECRET_SETTINGS,
 )
 
 INSIGHTS_FIELDS = LIST_FIELDS | SCALAR_FIELDS
@@ -39,6 +42,16 @@ _ACCOUNT_ID = re.compile(r"^(?:act_)?([0-9]{1,20})$")
 _API_VERSION = re.compile(r"^v[0-9]+\.[0-9]+$")
 _API_URL = re.compile(r"^https?://[^/\s]+(:[0-9]+)?/?$")
 _REPORT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+_TYPE_NOUNS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "text",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
 
 
 class SettingError(ValueError):
@@ -133,13 +146,29 @@ def schema_problems(
 
 
 def _schema_line(error: ValidationError, secrets: Sequence[str]) -> str:
-    """``page_size: 'ten' is not of type 'integer'; fix it in the config or TAP_META_ADS_...``."""
-    message = redact(error.message, secrets)
+    """``page_size: 'ten' is not an integer; fix it in the config or TAP_META_ADS_PAGE_SIZE``.
+
+    A setting that holds secrets (tokens, ``accounts``) never shows its value.
+    """
     path = list(error.path)
+    sensitive = bool(path) and path[0] in (*SECRET_SETTINGS, "accounts")
+    message = redact(error.message, secrets)
+    if error.validator == "type":
+        value = "the value (not shown)" if sensitive else quoted(error.instance, 40, secrets)
+        message = f"{value} is not {_type_nouns(error.validator_value)}"
+    elif sensitive:
+        message = f"the value (not shown) is refused ({error.validator})"
     if not path or not isinstance(path[0], str):
         return message
     name, rest = path[0], "".join(f"[{step!r}]".replace("'", "") for step in path[1:])
     return f"{name}{rest}: {message}; fix it in the config or TAP_META_ADS_{name.upper()}"
+
+
+def _type_nouns(types: Any) -> str:
+    """``["integer", "null"]`` -> ``an integer`` (null is always allowed: it means unset)."""
+    kinds = [types] if isinstance(types, str) else list(types or [])
+    nouns = [_TYPE_NOUNS.get(str(kind), str(kind)) for kind in kinds if kind != "null"]
+    return " or ".join(nouns) or "null"
 
 
 # -- semantic checks -------------------------------------------------------------------------
@@ -154,13 +183,21 @@ def check_settings(
     No line contains a secret value, even one pasted into the wrong setting.
     """
     secrets = secrets_of(config)
+    today = today or dt.datetime.now(dt.UTC).date()
     problems = [
+        *token_problems(config),
         *_check_credentials(config),
         *_check_api(config, secrets),
         *_check_numbers(config),
         *_check_windows(config.get("action_attribution_windows") or [], secrets),
-        *check_reports(config.get("insights_reports") or [], reserved=reserved, secrets=secrets),
-        *_check_dates(config, secrets, today or dt.datetime.now(dt.UTC).date()),
+        *check_reports(
+            config.get("insights_reports") or [],
+            reserved=reserved,
+            secrets=secrets,
+            version=str(config.get("api_version") or DEFAULT_API_VERSION),
+        ),
+        *_check_dates(config, secrets, today),
+        *history_problems(config, today),
     ]
     return [redact(problem, secrets) for problem in problems]
 
@@ -289,9 +326,14 @@ def _check_dates(config: Mapping[str, Any], secrets: Sequence[str], today: dt.da
 
 
 def check_reports(
-    reports: Sequence[Any], *, reserved: Collection[str], secrets: Sequence[str] | None = None
+    reports: Sequence[Any],
+    *,
+    reserved: Collection[str],
+    secrets: Sequence[str] | None = None,
+    version: str = DEFAULT_API_VERSION,
 ) -> list[str]:
-    """One line per problem in ``insights_reports`` (values quoted with ``secrets`` masked).
+    """One line per problem in ``insights_reports`` (values quoted with ``secrets`` masked),
+    against ``version``'s fields and breakdowns.
 
     A report's name may be neither one of ``reserved`` (the tap's own streams) nor another
     report's.
@@ -312,30 +354,30 @@ def check_reports(
         elif name in reserved or name in names:
             problems.append(f"{where}.name: {name} is already a stream; choose another name")
         names.add(name)
-        problems += _check_report_values(where, report, secrets)
+        problems += _check_report_values(where, report, secrets, version)
     return problems
 
 
 def _check_report_values(
-    where: str, report: Mapping[str, Any], secrets: Sequence[str] | None
+    where: str, report: Mapping[str, Any], secrets: Sequence[str] | None, version: str
 ) -> list[str]:
-    """One custom report's level, time increment, fields and breakdowns are Meta's."""
+    """One custom report's level, time increment, fields and breakdowns are ``version``'s."""
     problems = []
     if str(report.get("level") or "ad") not in LEVELS:
         problems.append(f"{where}.level: use account, campaign, adset or ad")
     if str(report.get("time_increment") or "1") not in TIME_INCREMENTS:
         problems.append(f"{where}.time_increment: use 1, monthly or all_days")
     checks = (
-        ("fields", INSIGHTS_FIELDS),
-        ("breakdowns", BREAKDOWNS),
-        ("action_breakdowns", ACTION_BREAKDOWNS),
+        ("fields", insights_fields(version)),
+        ("breakdowns", breakdowns(version)),
+        ("action_breakdowns", action_breakdowns(version)),
         ("action_attribution_windows", ATTRIBUTION_WINDOWS),
     )
     for key, allowed in checks:
         for value in report.get(key) or []:
             if value not in allowed:
                 problems.append(
-                    f"{where}.{key}: {quoted(value, 40, secrets)} is not a v25.0 "
+                    f"{where}.{key}: {quoted(value, 40, secrets)} is not a {version} "
                     f"{key.rstrip('s').replace('_', ' ')}; remove or correct it"
                 )
     if not report.get("fields"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -111,8 +110,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.NumberType,
         default=2.0,
         title="Requests per second",
-        description="Ceiling of the request rate per ad account and token; the pacer "
-        "slows down below it on Meta's usage headers and throttles.",
+        description="Ceiling of the request rate per ad account and token (0.05-100); the "
+        "pacer slows down below it on Meta's usage headers and throttles.",
     ),
     th.Property(
         "include_deleted",
@@ -167,25 +166,36 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Action types summed into the integer `conversions` column.",
     ),
     th.Property(
+        "max_accounts_in_flight",
+        th.IntegerType,
+        default=16,
+        title="Max accounts in flight",
+        description="Accounts whose objects are read at once (1-200), each within its own "
+        "pacer and all within the app's usage; the insights engine runs every account's "
+        "report runs at once anyway.",
+    ),
+    th.Property(
         "max_jobs_in_flight",
         th.IntegerType,
         default=10,
         title="Max jobs in flight",
-        description="Async insights report runs running at once across all accounts.",
+        description="Async insights report runs running at once across all accounts (1-100).",
     ),
     th.Property(
         "job_poll_seconds",
         th.NumberType,
         default=5.0,
         title="Job poll interval",
-        description="First interval between polls of running report runs (grows to 30 s).",
+        description="First interval between polls of running report runs, in seconds "
+        "(0.1-300; grows to 30 s).",
     ),
     th.Property(
         "job_timeout_seconds",
         th.NumberType,
         default=3600.0,
         title="Job timeout",
-        description="A report run not finished after this long is restarted or split.",
+        description="Seconds after which a report run not finished is restarted or split "
+        "(60-86400).",
     ),
     th.Property(
         "insights_reports",
@@ -200,15 +210,15 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.NumberType,
         default=10.0,
         title="Progress interval",
-        description="At most one progress line per this many seconds at INFO (runs "
-        "shorter than that print none).",
+        description="At most one progress line per this many seconds at INFO (0.5-86400; "
+        "runs shorter than that print none).",
     ),
     th.Property(
         "request_timeout_seconds",
         th.NumberType,
         default=120.0,
         title="Request timeout",
-        description="Seconds before one HTTP request is abandoned and retried.",
+        description="Seconds before one HTTP request is abandoned and retried (1-600).",
     ),
     th.Property(
         "max_retries",
@@ -216,14 +226,14 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default=8,
         title="Max retries",
         description="Attempts for one request on transient errors (5xx, timeouts, "
-        "dropped connections, truncated bodies), with exponential backoff and jitter.",
+        "dropped connections, truncated bodies), with exponential backoff and jitter (1-50).",
     ),
     th.Property(
         "max_retry_seconds",
         th.NumberType,
         default=600.0,
         title="Max retry time",
-        description="Total seconds one request may spend retrying transient errors.",
+        description="Total seconds one request may spend retrying transient errors (1-86400).",
     ),
     th.Property(
         "max_rate_limit_wait_seconds",
@@ -232,7 +242,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         title="Max rate-limit wait",
         description="Total seconds one account may wait "
         "on Meta's throttles (including the ad-account quota block, which can last an "
-        "hour) before it is reported as failed.",
+        "hour) before it is reported as failed (1-86400).",
     ),
 ).to_dict()
 
@@ -256,13 +266,18 @@ RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "page_size": (1, 5000, False),
         "lookback_days": (0, 90, False),
         "max_jobs_in_flight": (1, 100, False),
-        "max_retries": (1, math.inf, False),
-        "requests_per_second": (0, math.inf, True),
-        "request_timeout_seconds": (0, math.inf, True),
-        "max_retry_seconds": (0, math.inf, True),
-        "max_rate_limit_wait_seconds": (0, math.inf, True),
-        "job_poll_seconds": (0, math.inf, True),
-        "job_timeout_seconds": (0, math.inf, True),
-        "progress_seconds": (0, math.inf, False),
+        "max_accounts_in_flight": (1, 200, False),
+        "max_retries": (1, 50, False),
+        # 0.05: the pacer's floor (graph.pacing.MIN_RATE); Meta's budgets are far below 100/s.
+        "requests_per_second": (0.05, 100, False),
+        "request_timeout_seconds": (1, 600, False),
+        "max_retry_seconds": (1, 86400, False),
+        # Meta's ad-account quota block lasts up to an hour; a day is the most a run can wait.
+        "max_rate_limit_wait_seconds": (1, 86400, False),
+        "job_poll_seconds": (0.1, 300, False),
+        # Report runs take seconds to minutes; one restarted sooner than a minute never ends.
+        "job_timeout_seconds": (60, 86400, False),
+        # Below half a second the progress thread would flood the log.
+        "progress_seconds": (0.5, 86400, False),
     }
 )

@@ -28,6 +28,7 @@ class AdAccountStream(MetaAdsStream):
     primary_keys = ("id",)
     replication_key = None
     local_properties: ClassVar[frozenset[str]] = frozenset({"label", "client_id"})
+    read_ahead = True
     money_fields = ACCOUNT_MONEY
     schema = th.PropertiesList(
         sp.text("id", "`act_<account_id>`."),
@@ -70,15 +71,8 @@ class AdAccountStream(MetaAdsStream):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
+        self.run.accounts.note_account(str(row.get("account_id") or ""), row)
         setting = self.run.accounts.setting(str(row.get("account_id") or ""))
         row["label"] = setting.label if setting else None
         row["client_id"] = setting.client_id if setting else None
         return super().post_process(row, context)
-
-    def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
-        self.run.accounts.note_timezone(record["account_id"], record.get("timezone_name"))
-        return {
-            "account_id": record["account_id"],
-            "currency": record.get("currency"),
-            "timezone_name": record.get("timezone_name"),
-        }

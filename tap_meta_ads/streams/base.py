@@ -8,6 +8,7 @@ client's retry policy), ``validate_response`` (Meta's error table) and ``post_pr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -24,6 +25,7 @@ from tap_meta_ads.graph.scope import CallScope
 from tap_meta_ads.money import minor_to_major
 from tap_meta_ads.run import RunContext
 from tap_meta_ads.shaping import shape_record
+from tap_meta_ads.streams.readahead import ReadAhead
 
 #: What ends one account's stream (recorded, the other accounts go on).
 ACCOUNT_FAILURES = (
@@ -44,13 +46,30 @@ class MetaAdsStream(RESTStream[str | None]):
     money_fields: ClassVar[tuple[str, ...]] = ()
     #: What the stream reads, for error lines ("campaigns of account 1" reads better than a path).
     what: ClassVar[str] = ""
+    #: Read the next accounts in worker threads while the SDK writes this one (``readahead``).
+    read_ahead: ClassVar[bool] = False
+    #: Rows one account may hold in memory ahead of the SDK (a worker waits when it is full).
+    READ_AHEAD_ROWS: ClassVar[int] = 2000
 
     def __init__(self, tap: Tap, *, run: RunContext, **kwargs: Any) -> None:
         super().__init__(tap=tap, **kwargs)
         self.run = run
         self._warned_fields: set[str] = set()
-        # The partition being read: the SDK sets ``self.context`` only for child streams.
-        self._partition: Context | None = None
+        # The partition each thread reads (read-ahead workers read other accounts).
+        self._local = threading.local()
+        self._read_ahead: ReadAhead | None = None
+        self._read_ahead_left = 0
+
+    @property
+    def _partition(self) -> Context | None:
+        """The partition being read on this thread (the SDK sets ``self.context`` only for
+        child streams)."""
+        partition: Context | None = getattr(self._local, "partition", None)
+        return partition
+
+    @_partition.setter
+    def _partition(self, context: Context | None) -> None:
+        self._local.partition = context
 
     # -- scope -------------------------------------------------------------------------------
 
@@ -139,14 +158,24 @@ class MetaAdsStream(RESTStream[str | None]):
         subject = self.scope(context).subject
         log = self.run.log
         log.entry(subject, self.name)
+        ahead = self._reader_for(context)
         if account and log.failed(account):
             self.logger.info(
                 "%s: skipped, account %s failed earlier in this run", self.name, account
             )
             log.finish(subject, self.name, "skipped")
+            if ahead is not None and context is not None:
+                ahead.skip(dict(context))
+                self._consumed()
             return
         try:
-            yield from self.iter_records(context)
+            if ahead is not None and context is not None:
+                try:
+                    yield from ahead.rows(dict(context))
+                finally:
+                    self._consumed()
+            else:
+                yield from self.iter_records(context)
             log.finish(subject, self.name, "success")
         except ACCOUNT_FAILURES as exc:
             if isinstance(exc, GraphFatalError):
@@ -163,6 +192,47 @@ class MetaAdsStream(RESTStream[str | None]):
             # The SDK would otherwise finalise the partition's progress markers into a
             # bookmark past rows that were never read (singer_sdk.helpers._state layout).
             self.get_context_state(context).pop("progress_markers", None)
+
+    # -- read-ahead --------------------------------------------------------------------------
+
+    def _reader_for(self, context: Context | None) -> ReadAhead | None:
+        """The stream's read-ahead, started at its first partition (None: read inline)."""
+        if not self.read_ahead or context is None:
+            return None
+        if self._read_ahead is not None and self._read_ahead.covers(dict(context)):
+            return self._read_ahead
+        contexts = [dict(c) for c in self.partitions or []]
+        if dict(context) not in contexts:
+            return None
+        for each in contexts:  # state entries are made here, on the SDK's thread
+            self.get_context_state(each)
+        self.close_read_ahead()
+        self._read_ahead = ReadAhead(
+            self._read_partition,
+            contexts,
+            workers=self.run.settings.max_accounts_in_flight,
+            buffer_rows=self.READ_AHEAD_ROWS,
+        )
+        self._read_ahead_left = len(contexts)
+        return self._read_ahead
+
+    def _read_partition(self, context: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A worker's read of one partition (nothing for an account that already failed)."""
+        self._partition = context
+        if self.run.log.failed(self.account_id_of(context)):
+            return
+        yield from self.iter_records(context)
+
+    def _consumed(self) -> None:
+        self._read_ahead_left -= 1
+        if self._read_ahead_left <= 0:
+            self.close_read_ahead()
+
+    def close_read_ahead(self) -> None:
+        """Stop the read-ahead workers (at the stream's end, or when the run stops)."""
+        if self._read_ahead is not None:
+            self._read_ahead.close()
+            self._read_ahead = None
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """The stream's own record source; the default pages the stream's edge."""
@@ -181,7 +251,8 @@ class MetaAdsStream(RESTStream[str | None]):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        currency = (context or {}).get("currency") or row.get("currency")
+        account = self.account_id_of(context)
+        currency = row.get("currency") or (self.run.accounts.currency(account) if account else None)
         for name in self.money_fields:
             if row.get(name) not in (None, ""):
                 try:

@@ -143,6 +143,7 @@ class InsightsStream(AccountScopedStream):
     """Daily insights of one level, per account, from async report runs."""
 
     level: ClassVar[str] = "account"
+    read_ahead = False  # the insights engine reads every account's report runs at once
     replication_key = "date_start"
     #: Meta's time_increment: "1" (daily), "monthly" or "all_days".
     time_increment: ClassVar[str] = "1"

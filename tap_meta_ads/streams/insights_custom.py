@@ -16,7 +16,9 @@ from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.insights import level_columns, level_of
-from tap_meta_ads.insights.fields import INTEGER_FIELDS, LIST_FIELDS, TEXT_FIELDS
+from tap_meta_ads.insights.fields import TEXT_FIELDS
+from tap_meta_ads.insights.versions import ALL_INTEGER_FIELDS as INTEGER_FIELDS
+from tap_meta_ads.insights.versions import ALL_LIST_FIELDS as LIST_FIELDS
 from tap_meta_ads.streams.insights import ACTION_STAT, InsightsStream, numeric_action_stats
 
 

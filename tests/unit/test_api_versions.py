@@ -43,3 +43,42 @@ def test_a_version_the_tap_does_not_know_names_the_supported_ones():
 def test_meta_refusing_the_version_2635_names_the_version_to_set():
     info = GraphErrorInfo(http_status=400, code=2635, message="deprecated version")
     assert remedy(info).endswith("set api_version to v27.0")
+
+
+REPORT = {"name": "by_device", "level": "ad", "fields": ["impressions"]}
+
+
+def _report_problems(version: str, **changes: object) -> list[str]:
+    config = {**BASE, "api_version": version, "insights_reports": [{**REPORT, **changes}]}
+    return check_settings(config, reserved=())
+
+
+def test_a_report_is_checked_against_its_versions_fields():
+    removed = "marketing_messages_website_purchase"  # declared in v25.0, gone from v26.0
+    added = "mmp_credited_install"  # new in v26.0
+    assert _report_problems("v25.0", fields=[removed]) == []
+    assert _report_problems("v27.0", fields=[added]) == []
+    (problem,) = _report_problems("v27.0", fields=[removed])
+    assert problem.startswith(f"insights_reports[0].fields: '{removed}' is not a v27.0 field")
+    (problem,) = _report_problems("v25.0", fields=[added])
+    assert "is not a v25.0 field" in problem
+
+
+def test_breakdowns_meta_does_not_combine_are_refused_before_any_request():
+    assert _report_problems("v27.0", breakdowns=["age", "gender"]) == []
+    assert _report_problems("v27.0", breakdowns=["publisher_platform", "impression_device"]) == []
+    (alone,) = _report_problems("v27.0", breakdowns=["impression_device"])
+    assert alone == (
+        "insights_reports[0].breakdowns: impression_device needs publisher_platform with it; "
+        "use breakdowns Meta combines"
+    )
+    (mixed,) = _report_problems("v27.0", breakdowns=["age", "country"])
+    assert "Meta does not combine age, country" in mixed
+
+
+def test_wish_bid_is_never_requested_and_action_breakdowns_need_actions():
+    (dead,) = _report_problems("v27.0", fields=["impressions", "wish_bid"])
+    assert dead.startswith("insights_reports[0].fields: wish_bid: Meta returns null")
+    (needs,) = _report_problems("v27.0", action_breakdowns=["action_type"])
+    assert "add actions to fields" in needs
+    assert _report_problems("v27.0", fields=["actions"], action_breakdowns=["action_type"]) == []

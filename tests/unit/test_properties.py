@@ -369,6 +369,7 @@ RANGES = {
     "page_size": (1, 5000, False),
     "lookback_days": (0, 90, False),
     "max_jobs_in_flight": (1, 100, False),
+    "max_accounts_in_flight": (1, 200, False),
     "max_retries": (1, math.inf, False),
     "requests_per_second": (0, math.inf, True),
     "request_timeout_seconds": (0, math.inf, True),
