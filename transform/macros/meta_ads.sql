@@ -14,3 +14,9 @@
 {% macro ratio(numerator, denominator, digits=4) -%}
     round(({{ numerator }})::numeric / nullif({{ denominator }}, 0), {{ digits }})
 {%- endmacro %}
+
+{# target-postgres writes a missing list or object as JSON `null` into its jsonb column (not SQL
+   NULL): this gives SQL NULL instead, so `is null` and jsonb_array_elements() behave. #}
+{% macro json_or_null(column) -%}
+    nullif({{ column }}, 'null'::jsonb)
+{%- endmacro %}

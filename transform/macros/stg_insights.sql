@@ -24,9 +24,9 @@ select
     video_p50_watched,
     video_p75_watched,
     video_p100_watched,
-    actions,
-    action_values,
-    cost_per_action_type,
+    {{ json_or_null('actions') }} as actions,
+    {{ json_or_null('action_values') }} as action_values,
+    {{ json_or_null('cost_per_action_type') }} as cost_per_action_type,
     {{ utc('_sdc_batched_at') }} as loaded_at
 from {{ source('meta_ads', level ~ '_insights') }}
 {% endmacro %}

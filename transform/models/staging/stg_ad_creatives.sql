@@ -9,7 +9,7 @@ select
     image_url,
     thumbnail_url,
     call_to_action_type,
-    object_story_spec,
-    asset_feed_spec,
+    {{ json_or_null('object_story_spec') }} as object_story_spec,
+    {{ json_or_null('asset_feed_spec') }} as asset_feed_spec,
     {{ utc('_sdc_batched_at') }} as loaded_at
 from {{ source('meta_ads', 'adcreatives') }}

@@ -9,7 +9,7 @@ select
     {{ is_status('DELETED') }} as is_deleted,
     {{ is_status('ARCHIVED') }} as is_archived,
     creative_id,
-    creative,
+    {{ json_or_null('creative') }} as creative,
     bid_amount,
     {{ utc('created_time') }} as created_at,
     {{ utc('updated_time') }} as updated_at,
