@@ -100,7 +100,7 @@ if [ -n "$KEEP" ]; then
    meta_ads_staging and meta_ads_reporting. Connect with:
    PGPASSWORD=meltano $PSQL -h 127.0.0.1 -p $PG_PORT -U meltano -d warehouse
    Stop it (and remove its files) with:
-   $BIN/python scripts/throwaway_postgres.py stop $WORK/pg && rm -rf $WORK
+   $PWD/$BIN/python $PWD/scripts/throwaway_postgres.py stop $WORK/pg && rm -rf $WORK
 TXT
 fi
 exit "$CHECK"
