@@ -42,8 +42,9 @@ __all__ = [
     "warehouse_check",
 ]
 
-#: The kinds of plugin meltano.yml declares: their folders in ``.meltano`` hold the venvs.
-PLUGIN_KINDS = ("extractors", "loaders", "mappers")
+#: What ``meltano install`` writes in ``.meltano`` besides the plugin folders (one per plugin
+#: type: extractors, loaders, mappers, utilities...): each test has its own of these.
+NOT_PLUGINS = {"run", "logs", "meltano.db", "installed"}
 
 
 @dataclass
@@ -190,14 +191,15 @@ def meltano_home(folder: Path, plugins: Path) -> Path:
     """The ``.meltano`` folder of one test in ``folder``, with the plugins of ``plugins``.
 
     Everything Meltano writes during a run (``run/``, ``logs/``) lands in it; the plugin
-    folders are links to the ones installed once in ``plugins``. Idempotent.
+    folders (one per plugin type) are links to the ones installed once in ``plugins``.
+    Idempotent.
     """
     home = folder / ".meltano"
     home.mkdir(parents=True, exist_ok=True)
-    for kind in PLUGIN_KINDS:
-        link = home / kind
-        if not link.is_symlink():
-            link.symlink_to(plugins / kind, target_is_directory=True)
+    for kind in plugins.iterdir():
+        link = home / kind.name
+        if kind.is_dir() and kind.name not in NOT_PLUGINS and not link.is_symlink():
+            link.symlink_to(kind, target_is_directory=True)
     return home
 
 

@@ -20,6 +20,50 @@ import pytest
 
 from tests.support import install_plugins, meltano, meltano_home, postgres_server, warehouse_check
 
+#: The end-to-end tests, longest first (seconds on 4 workers sharing 2 cores).
+LONGEST_FIRST = [
+    "test_killed_runs_resume_to_exactly_the_truth",  # 105
+    "test_on_demand_runs_and_sync_log",  # 82
+    "test_the_lock_makes_a_second_sync_skip_or_wait",  # 80
+    "test_insights_match_truth_and_follow_restatement",  # 71
+    "test_two_agencies_in_one_job",  # 70
+    "test_revoked_accounts_fail_alone_and_the_others_complete_and_advance",  # 69
+    "test_first_run_mirrors_everything_then_incremental_follows_changes",  # 47
+    "test_injected_faults_and_throttles_lose_nothing",  # 44
+    "test_custom_reports_and_flat_actions_add_up_to_the_truth",  # 28
+    "test_expired_token_fails_clearly_and_a_new_token_completes_the_load",  # 23
+    "test_failed_jobs_and_oversized_reports_are_split_without_loss",  # 20
+    "test_portfolio_with_own_tokens_and_a_revoked_one",  # 14
+    "test_lookback_and_changed_settings",  # 13
+    "test_systemd_units_are_valid",  # 1
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests first, in an order that keeps parallel workers equally busy.
+
+    pytest-xdist hands each worker two tests to start with (the one it runs and the next),
+    then one more each time it finishes one. So the order alternates the longest and the
+    shortest left: every worker starts a long test with a short one behind it, and no worker
+    gets two long ones in a row. A test not listed counts as the longest. Every other test
+    comes after, in its own order.
+    """
+    here = Path(__file__).parent
+    e2e = [item for item in items if item.path.parent == here]
+    others = [item for item in items if item.path.parent != here]
+
+    def rank(item: pytest.Item) -> int:
+        name = item.originalname
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else -1
+
+    longest = sorted(e2e, key=rank)
+    order = []
+    while longest:
+        order.append(longest.pop(0))
+        if longest:
+            order.append(longest.pop())
+    items[:] = order + others
+
 
 @pytest.fixture(scope="session")
 def pg_port() -> Iterator[int]:
