@@ -51,6 +51,8 @@ class Settings:
     requests_per_second: float
     include_deleted: bool
     lookback_days: int
+    recent_lookback_days: int
+    full_lookback_hours: float
     action_attribution_windows: tuple[str, ...]
     conversion_action_types: tuple[str, ...]
     max_jobs_in_flight: int
@@ -87,6 +89,8 @@ class Settings:
             requests_per_second=read.convert("requests_per_second", float),
             include_deleted=bool(values["include_deleted"]),
             lookback_days=read.convert("lookback_days", int),
+            recent_lookback_days=read.convert("recent_lookback_days", int),
+            full_lookback_hours=read.convert("full_lookback_hours", float),
             action_attribution_windows=read.names("action_attribution_windows"),
             conversion_action_types=read.names("conversion_action_types"),
             max_jobs_in_flight=read.convert("max_jobs_in_flight", int),

@@ -147,8 +147,25 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.IntegerType,
         default=28,
         title="Lookback days",
-        description="Insights days re-read before the bookmark on every run, because "
-        "Meta restates recent days within its attribution windows (0-90).",
+        description="The full attribution window: insights days re-read before the "
+        "bookmark once every `full_lookback_hours`, because Meta restates recent days "
+        "within its attribution windows (0-90).",
+    ),
+    th.Property(
+        "recent_lookback_days",
+        th.IntegerType,
+        default=2,
+        title="Recent lookback days",
+        description="Insights days re-read before the bookmark on the other runs (0-90, at "
+        "most lookback_days): a 15-minute cycle re-reads a few days, not the whole window.",
+    ),
+    th.Property(
+        "full_lookback_hours",
+        th.NumberType,
+        default=24.0,
+        title="Full lookback every (hours)",
+        description="How often each account re-reads its whole `lookback_days` window "
+        "(0-8760; 0: every run). Kept per account in state.",
     ),
     th.Property(
         "action_attribution_windows",
@@ -265,6 +282,8 @@ RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
     {
         "page_size": (1, 5000, False),
         "lookback_days": (0, 90, False),
+        "recent_lookback_days": (0, 90, False),
+        "full_lookback_hours": (0, 8760, False),
         "max_jobs_in_flight": (1, 100, False),
         "max_accounts_in_flight": (1, 200, False),
         "max_retries": (1, 50, False),

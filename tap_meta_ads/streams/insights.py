@@ -32,6 +32,9 @@ from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.scoped import AccountScopedStream
 from tap_meta_ads.timezones import today_in
 
+#: State key: when the account last re-read its whole lookback window (ISO timestamp).
+FULL_LOOKBACK_KEY = "full_lookback_at"
+FULL_LOOKBACK_DAYS_KEY = "full_lookback_days"
 #: Meta keeps 37 months of insights (error 3018 before that).
 HISTORY_MONTHS = 37
 VIDEO_FIELDS = {
@@ -152,6 +155,12 @@ class InsightsStream(AccountScopedStream):
     #: Computed by the tap from Graph lists; never requested under these names.
     local_properties: ClassVar[frozenset[str]] = frozenset({"conversions", *VIDEO_FIELDS})
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Accounts whose whole lookback window (or whole history) this run reads.
+        self._full_window: set[str] = set()
+        self._planned_at = dt.datetime.now(dt.UTC)
+
     def engine_key(self) -> tuple[str, ...]:
         """The key that identifies a raw Graph row of this stream (merging split halves)."""
         return tuple(self.primary_keys or ())
@@ -227,12 +236,13 @@ class InsightsStream(AccountScopedStream):
             )
             bookmark = None
         if bookmark:
-            lookback = dt.timedelta(days=settings.lookback_days)
-            start = dt.date.fromisoformat(str(bookmark)[:10]) - lookback
+            days = self._lookback_days(account_id, state)
+            start = dt.date.fromisoformat(str(bookmark)[:10]) - dt.timedelta(days=days)
             if settings.start_date:
                 start = max(start, settings.start_date)
         else:
             start = _configured_start(settings.start_date, today)
+            self._full_window.add(account_id)
         if self.time_increment == "all_days":  # one row per window: always the whole window
             start = _configured_start(settings.start_date, today)
         oldest = _months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
@@ -240,6 +250,22 @@ class InsightsStream(AccountScopedStream):
         if self.time_increment == "monthly":  # months are read whole, so rows never overlap
             start = max(start.replace(day=1), oldest)
         return start, end
+
+    def _lookback_days(self, account_id: str, state: dict[str, Any]) -> int:
+        """The whole window once every ``full_lookback_hours`` per account, else the recent
+        days: restated days are still caught within the period, at a fraction of the reads."""
+        settings = self.run.settings
+        recent = min(settings.recent_lookback_days, settings.lookback_days)
+        last_full = _moment(state.get(FULL_LOOKBACK_KEY))
+        now = self._planned_at = dt.datetime.now(dt.UTC)
+        period = dt.timedelta(hours=settings.full_lookback_hours)
+        due = last_full is None or last_full > now or now - last_full >= period
+        # a longer lookback_days than the last full re-read used (an on-demand run): due
+        due = due or settings.lookback_days > int(state.get(FULL_LOOKBACK_DAYS_KEY) or 0)
+        if due or recent >= settings.lookback_days:
+            self._full_window.add(account_id)
+            return settings.lookback_days
+        return recent
 
     def plan(self, account_id: str, timezone_name: str | None) -> ReportQuery | None:
         since, until = self.window(account_id, timezone_name)
@@ -268,7 +294,11 @@ class InsightsStream(AccountScopedStream):
             raise
         except GraphFatalError as exc:  # name the stream, not the engine's anchor stream
             raise GraphFatalError(exc.info, account, self.what) from exc
-        self.get_context_state(context)["report_signature"] = self.signature()
+        state = self.get_context_state(context)
+        state["report_signature"] = self.signature()
+        if account in self._full_window:  # the whole window was read again: note when
+            state[FULL_LOOKBACK_KEY] = self._planned_at.isoformat()
+            state[FULL_LOOKBACK_DAYS_KEY] = self.run.settings.lookback_days
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
@@ -282,6 +312,17 @@ class InsightsStream(AccountScopedStream):
                 row[name] = numeric_action_stats(row[name])
         row.setdefault("account_id", self.account_id_of(context))
         return super().post_process(row, context)
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A timestamp kept in state, or None when there is none or it is unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
 
 
 def plan_insights(

@@ -18,10 +18,19 @@ from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context
 
+from tap_meta_ads.shaping import UnshapeableError, parse_datetime
 from tap_meta_ads.streams.scoped import AccountScopedStream
 
 #: Graph accepts up to 50 ids in an ``IN`` filter comfortably; larger lists are chunked.
 ID_CHUNK = 50
+
+
+def _after(value: Any, bookmark: str) -> bool:
+    """Whether an object's ``updated_time`` is later than the bookmark (unreadable: yes)."""
+    try:
+        return _unix(parse_datetime(value)) > _unix(bookmark)
+    except (UnshapeableError, ValueError):
+        return True
 
 
 def _unix(value: str) -> int:
@@ -80,15 +89,20 @@ class MirroredObjectStream(AccountScopedStream):
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context) or ""
-        incremental = self.bookmark(context) is not None
+        bookmark = self.bookmark(context)
         seen: set[str] = set()
+        changed: set[str] = set()
         for row in super().iter_records(context):
             seen.add(str(row.get("id")))
+            if bookmark is None or _after(row.get(self.replication_key or ""), bookmark):
+                changed.add(str(row.get("id")))
             yield row
-        if incremental:
+        if bookmark is not None:
             yield from self._children_of_changed_parents(context, seen)
-        if incremental or seen:
-            self.run.changes.note(account, self.entity, seen)
+        # The object at the bookmark's second is read again (the filter is one second back)
+        # but did not change: its children are not read again for it.
+        if bookmark is not None or changed:
+            self.run.changes.note(account, self.entity, changed)
 
     def _children_of_changed_parents(
         self, context: Context | None, seen: set[str]

@@ -58,6 +58,7 @@ def test_lookback_and_changed_settings(tmp_path, start_sandbox):
             "access_token": "sandbox-token",
             "start_date": START.isoformat(),
             "lookback_days": 3,
+            "full_lookback_hours": 0,  # every run re-reads the whole lookback_days
             "job_poll_seconds": 0.1,
             "requests_per_second": 50,
         }
