@@ -293,6 +293,7 @@ def build_run(
         return InsightsJobManager(
             InsightsCalls(graph),
             max_in_flight=settings.max_jobs_in_flight,
+            max_per_account=settings.max_jobs_per_account,
             poll_interval=settings.job_poll_seconds,
             max_poll_interval=max(30.0, settings.job_poll_seconds),
             job_timeout=settings.job_timeout_seconds,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +90,7 @@ class Coordinator:
         self._running: dict[str, Part] = {}
         self._gate = ThrottleGate(calls, settings, logger, ledger, clock)
         self._in_flight = 0
+        self._account_runs: Counter[str] = Counter()  # report runs in flight per account
         self.stopping = False
 
     def add(self, parts: list[Part]) -> None:
@@ -146,6 +147,7 @@ class Coordinator:
             lambda: self._in_flight >= self._set.max_in_flight,
             self._drop_failed,
             lambda account: self._gate.held(account, now),
+            lambda account: self._account_runs[account] < self._set.max_per_account,
         ):
             self._launch(part)
 
@@ -158,6 +160,7 @@ class Coordinator:
 
     def _launch(self, part: Part) -> None:
         self._in_flight += 1
+        self._account_runs[part.account] += 1
         part.holds_slot = True
         self._ledger.peak("max_in_flight", self._in_flight)
         self._ledger.gauge("in_flight", self._in_flight)
@@ -167,6 +170,7 @@ class Coordinator:
         if part.holds_slot:
             part.holds_slot = False
             self._in_flight -= 1
+            self._account_runs[part.account] -= 1
             self._ledger.gauge("in_flight", self._in_flight)
 
     def _read(self, part: Part, path: str) -> Any:

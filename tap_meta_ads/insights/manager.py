@@ -46,6 +46,7 @@ class InsightsJobManager:
         *,
         logger: logging.Logger,
         max_in_flight: int = 10,
+        max_per_account: int = 2,
         poll_interval: float = 5.0,
         max_poll_interval: float = 30.0,
         job_timeout: float = 3600.0,
@@ -54,6 +55,7 @@ class InsightsJobManager:
     ) -> None:
         self._settings = EngineSettings(
             max_in_flight=max(1, max_in_flight),
+            max_per_account=max(1, max_per_account),
             poll_interval=poll_interval,
             max_poll_interval=max(poll_interval, max_poll_interval),
             job_timeout=job_timeout,

@@ -42,6 +42,8 @@ class EngineSettings:
     """The manager's tuning, as passed to ``InsightsJobManager``."""
 
     max_in_flight: int = 10
+    #: Report runs of one account running at once (its insights budget is its own).
+    max_per_account: int = 2
     poll_interval: float = 5.0
     max_poll_interval: float = 30.0
     job_timeout: float = 3600.0
@@ -95,11 +97,12 @@ class Pending:
         full: Callable[[], bool],
         drop: Callable[[Part], bool],
         held: Callable[[str], bool],
+        room: Callable[[str], bool] = lambda account: True,
     ) -> Iterator[Part]:
         """Parts to start, round-robin over accounts, until ``full()`` or none can start.
 
         Leading parts ``drop`` accepts are removed; accounts ``held`` (asked once per call)
-        keep theirs.
+        keep theirs, and so do accounts without ``room`` (asked before each part).
         """
         holds: dict[str, bool] = {}
         taken = True
@@ -116,7 +119,7 @@ class Pending:
                     continue
                 if account not in holds:
                     holds[account] = held(account)
-                if holds[account]:
+                if holds[account] or not room(account):
                     continue
                 part = parts.popleft()
                 del self._parts[account]  # re-inserted last: round-robin across accounts

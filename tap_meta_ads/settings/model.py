@@ -56,6 +56,7 @@ class Settings:
     action_attribution_windows: tuple[str, ...]
     conversion_action_types: tuple[str, ...]
     max_jobs_in_flight: int
+    max_jobs_per_account: int
     max_accounts_in_flight: int
     job_poll_seconds: float
     job_timeout_seconds: float
@@ -94,6 +95,7 @@ class Settings:
             action_attribution_windows=read.names("action_attribution_windows"),
             conversion_action_types=read.names("conversion_action_types"),
             max_jobs_in_flight=read.convert("max_jobs_in_flight", int),
+            max_jobs_per_account=read.convert("max_jobs_per_account", int),
             max_accounts_in_flight=read.convert("max_accounts_in_flight", int),
             job_poll_seconds=read.convert("job_poll_seconds", float),
             job_timeout_seconds=read.convert("job_timeout_seconds", float),

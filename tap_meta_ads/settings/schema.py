@@ -194,14 +194,22 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "max_jobs_in_flight",
         th.IntegerType,
-        default=10,
+        default=50,
         title="Max jobs in flight",
-        description="Async insights report runs running at once across all accounts (1-100).",
+        description="Async insights report runs running at once across all accounts (1-100); "
+        "an account whose X-FB-Ads-Insights-Throttle is high is held back meanwhile.",
+    ),
+    th.Property(
+        "max_jobs_per_account",
+        th.IntegerType,
+        default=2,
+        title="Max jobs per account",
+        description="Async insights report runs of one ad account running at once (1-20).",
     ),
     th.Property(
         "job_poll_seconds",
         th.NumberType,
-        default=5.0,
+        default=2.0,
         title="Job poll interval",
         description="First interval between polls of running report runs, in seconds "
         "(0.1-300; grows to 30 s).",
@@ -285,6 +293,7 @@ RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "recent_lookback_days": (0, 90, False),
         "full_lookback_hours": (0, 8760, False),
         "max_jobs_in_flight": (1, 100, False),
+        "max_jobs_per_account": (1, 20, False),
         "max_accounts_in_flight": (1, 200, False),
         "max_retries": (1, 50, False),
         # 0.05: the pacer's floor (graph.pacing.MIN_RATE); Meta's budgets are far below 100/s.

@@ -140,7 +140,7 @@ def test_runs_are_polled_in_batches_per_account(clock, run):
         for account, days in (("401", 60), ("402", 30))
         for day in range(days)
     }
-    manager, results = run(fake, queries, max_in_flight=100)
+    manager, results = run(fake, queries, max_in_flight=100, max_per_account=100)
     assert all(results[g] == truth(fake, q) for g, q in queries.items())
     stats = manager.stats()
     assert stats["jobs_started"] == 90
@@ -471,3 +471,23 @@ def test_malformed_filtering_is_rejected_at_submit(clock, run, managers):
     bad = query("1", params=(("filtering", '{"field": "x"}'),))
     with pytest.raises(ValueError, match="JSON list"):
         manager.submit("g", bad, PK["ad"])
+
+
+def test_an_account_runs_at_most_max_per_account_report_runs_at_once(clock, run):
+    fake = FakeGraph(
+        clock,
+        {"501": make_tree("501", 1, 1, 1), "502": make_tree("502", 1, 1, 1)},
+        durations={"501": 30.0, "502": 30.0},
+    )
+    queries = {
+        f"g/{account}/{day}": replace(
+            query(account, days=1),
+            since=DAY + dt.timedelta(days=day),
+            until=DAY + dt.timedelta(days=day),
+        )
+        for account in ("501", "502")
+        for day in range(6)
+    }
+    manager, results = run(fake, queries, max_in_flight=100, max_per_account=2)
+    assert all(results[g] == truth(fake, q) for g, q in queries.items())
+    assert manager.stats()["max_in_flight"] == 4  # two accounts, two runs each

@@ -368,7 +368,10 @@ def _names_a_setting(line: str) -> bool:
 RANGES = {
     "page_size": (1, 5000, False),
     "lookback_days": (0, 90, False),
+    "recent_lookback_days": (0, 90, False),
+    "full_lookback_hours": (0, 8760, False),
     "max_jobs_in_flight": (1, 100, False),
+    "max_jobs_per_account": (1, 20, False),
     "max_accounts_in_flight": (1, 200, False),
     "max_retries": (1, math.inf, False),
     "requests_per_second": (0, math.inf, True),
