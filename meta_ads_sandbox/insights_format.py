@@ -82,9 +82,9 @@ def action_list(
     for gkey in sorted(grouped):
         vec = grouped[gkey]
         total = vec[VALUE]
-        # An entry whose value is 0 under the ad set's setting is kept when a window asked for
-        # has counts (not for video lists and costs, which carry `value` only or divide by it).
-        if not total and (plain or cost or not any(vec[WINDOWS.index(w)] for w in windows)):
+        # Listed when the action happened under any window, whichever windows are asked, so
+        # its `value` (the ad set's setting) can be 0; a cost needs a non-zero value.
+        if not any(vec) or (cost and not total):
             continue
         entry = dict(zip(breakdowns, gkey, strict=True))
         counts = (

@@ -21,6 +21,7 @@ from tap_meta_ads.progress import Progress
 from tap_meta_ads.runlog import RunLog
 from tap_meta_ads.secrets import redact
 from tap_meta_ads.settings.model import AccountSetting, Settings
+from tap_meta_ads.shards import Shard
 
 #: ``account_status`` of an active ad account (AdAccount reference).
 ACTIVE_ACCOUNT_STATUS = 1
@@ -47,15 +48,17 @@ class Credentials:
 
 class AccountDirectory:
     """The run's accounts: configured ones (with labels and client ids), or every active one
-    the default token sees; and each account's time zone."""
+    the default token sees, this shard's share of them; and each account's time zone."""
 
     def __init__(
         self,
         settings: Settings,
         list_accounts: Callable[[], list[str]],
         read_timezone: Callable[[str], str | None],
+        shard: Shard | None = None,
     ) -> None:
         self._settings = {a.account_id: a for a in settings.accounts}
+        self._shard = shard or Shard()
         self._list_accounts = list_accounts
         self._read_timezone = read_timezone
         self._ids: list[str] | None = None
@@ -64,10 +67,11 @@ class AccountDirectory:
         self._lock = threading.Lock()
 
     def ids(self) -> list[str]:
-        """Configured accounts, else the active accounts the token can see (listed once)."""
+        """Configured accounts, else the active accounts the token can see (listed once);
+        of those, the ones this shard owns."""
         with self._lock:
             if self._ids is None:
-                self._ids = list(self._settings) or self._list_accounts()
+                self._ids = self._shard.share(list(self._settings) or self._list_accounts())
             return list(self._ids)
 
     def set_ids(self, ids: list[str]) -> None:
@@ -214,6 +218,7 @@ class RunContext:
     accounts: AccountDirectory
     insights: InsightsSlot
     progress: Progress
+    shard: Shard = field(default_factory=Shard)
     changes: ChangeTracker = field(default_factory=ChangeTracker)
     seen: SeenIds = field(default_factory=SeenIds)
 
@@ -247,7 +252,8 @@ def build_run(
     settings: Settings, secrets: list[str], logger: logging.Logger, user_agent: str
 ) -> RunContext:
     """The composition root: one client, one run log, the account directory (no network)."""
-    log = RunLog()
+    shard = Shard(settings.shard_index, settings.shard_count)
+    log = RunLog(shard=shard.label)
     credentials = Credentials(settings)
     graph = GraphClient(
         ClientPolicy(
@@ -276,8 +282,9 @@ def build_run(
             if row.get("account_status") == ACTIVE_ACCOUNT_STATUS and row.get("account_id")
         ]
         logger.info(
-            "No accounts configured; reading the %d active accounts the token can see",
+            "No accounts configured; reading the %d active accounts the token can see%s",
             len(found),
+            f" ({shard.label} reads its share)" if shard.sharded else "",
         )
         return found
 
@@ -308,7 +315,8 @@ def build_run(
         log=log,
         graph=graph,
         credentials=credentials,
-        accounts=AccountDirectory(settings, list_accounts, read_timezone),
+        accounts=AccountDirectory(settings, list_accounts, read_timezone, shard),
         insights=insights,
         progress=Progress(log, insights.stats, settings.progress_seconds, logger),
+        shard=shard,
     )

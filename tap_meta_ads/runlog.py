@@ -42,8 +42,9 @@ class StreamRun:
 class RunLog:
     """Thread-safe registry of StreamRun entries for one tap run."""
 
-    def __init__(self, run_id: str | None = None) -> None:
+    def __init__(self, run_id: str | None = None, shard: str | None = None) -> None:
         self.run_id = run_id or os.environ.get("MELTANO_RUN_ID") or str(uuid.uuid4())
+        self.shard = shard  # ``shard-<i>-of-<n>`` when the accounts are sharded
         self.started_at = _now()
         self._entries: dict[tuple[str, str], StreamRun] = {}
         self._failed: dict[str, list[str]] = {}
@@ -146,6 +147,7 @@ class RunLog:
                     "error": run.error,
                     "api_version": run.api_version,
                     "token_expires_at": run.token_expires_at,
+                    "shard": self.shard,
                 }
             )
         return rows

@@ -189,6 +189,7 @@ def check_settings(
         *_check_credentials(config),
         *_check_api(config, secrets),
         *_check_numbers(config),
+        *_check_shards(config),
         *_check_windows(config.get("action_attribution_windows") or [], secrets),
         *check_reports(
             config.get("insights_reports") or [],
@@ -256,6 +257,17 @@ def _check_numbers(config: Mapping[str, Any]) -> list[str]:
         if problem:
             problems.append(problem)
     return problems
+
+
+def _check_shards(config: Mapping[str, Any]) -> list[str]:
+    """``shard_index`` names one of the ``shard_count`` shards (ranges are checked apart)."""
+    count, index = _number(config.get("shard_count")), _number(config.get("shard_index"))
+    if count is None or index is None or count < 1 or index < 0 or index < count:
+        return []
+    return [
+        f"shard_index: {_show(index)} is not below shard_count ({_show(count)}); "
+        f"use 0 to {_show(count - 1)}"
+    ]
 
 
 def _number(value: Any) -> int | float | None:

@@ -66,6 +66,8 @@ class Settings:
     max_retries: int
     max_retry_seconds: float
     max_rate_limit_wait_seconds: float
+    shard_count: int
+    shard_index: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -109,6 +111,8 @@ class Settings:
             max_retries=read.convert("max_retries", int),
             max_retry_seconds=read.convert("max_retry_seconds", float),
             max_rate_limit_wait_seconds=read.convert("max_rate_limit_wait_seconds", float),
+            shard_count=read.convert("shard_count", int),
+            shard_index=read.convert("shard_index", int),
         )
 
     def account(self, account_id: str) -> AccountSetting | None:

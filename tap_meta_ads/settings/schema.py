@@ -269,6 +269,23 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "on Meta's throttles (including the ad-account quota block, which can last an "
         "hour) before it is reported as failed (1-86400).",
     ),
+    th.Property(
+        "shard_count",
+        th.IntegerType,
+        default=1,
+        title="Shard count",
+        description="Processes the accounts are shared among (1-1000): each reads the "
+        "accounts whose id hashes to its `shard_index` (a stable sha256 share), under its "
+        "own state id; see README, Sharded runs.",
+    ),
+    th.Property(
+        "shard_index",
+        th.IntegerType,
+        default=0,
+        title="Shard index",
+        description="This process's shard (0 to shard_count - 1); shard 0 also reads me, "
+        "businesses and adaccounts.",
+    ),
 ).to_dict()
 
 #: Every setting's declared default (read-only): the one place defaults are written.
@@ -307,5 +324,7 @@ RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "job_timeout_seconds": (60, 86400, False),
         # Below half a second the progress thread would flood the log.
         "progress_seconds": (0.5, 86400, False),
+        "shard_count": (1, 1000, False),
+        "shard_index": (0, 999, False),
     }
 )

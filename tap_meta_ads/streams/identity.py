@@ -2,12 +2,13 @@
 
 They are read once per distinct token of the configuration (the default ``access_token`` and
 each account's own), so an agency's portfolio of System Users is covered. The partition
-context names a token by its position only: a token never reaches state or records.
+context names a token by its position only: a token never reaches state or records. In a
+sharded run only shard 0 reads them (they are not an account's, so no share of them exists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from singer_sdk import typing as th
@@ -27,7 +28,14 @@ class TokenScopedStream(MetaAdsStream):
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
+        if not self.run.shard.reads_tokens:
+            return []
         return [{"token_index": index} for index in range(self.run.credentials.count())]
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if not self.run.shard.reads_tokens:  # shard 0 reads them; no sync_log row here
+            return []
+        return super().get_records(context)
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         for row in super().iter_records(context):

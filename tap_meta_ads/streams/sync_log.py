@@ -43,6 +43,7 @@ class SyncLogStream(Stream):
             "token_expires_at",
             "When the token expires (connection check rows, with app_id and app_secret).",
         ),
+        sp.text("shard", "`shard-<i>-of-<n>` of a sharded run (its state id suffix), else null."),
     ).to_dict()
 
     def __init__(self, tap: Tap, *, run: RunContext, **kwargs: Any) -> None:

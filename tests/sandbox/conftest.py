@@ -1,7 +1,8 @@
 """Fixtures for the sandbox tests: real HTTP against servers started in threads.
 
-The servers come from ``tests/conftest.py``: ``sandbox`` (the default dataset, for the whole
-session) and ``start_sandbox`` (more servers, own config), here also named ``start``.
+``sandbox`` (the default dataset, for the whole session) and ``start`` (more servers, own
+config) serve with the sandbox's own ``ServerConfig`` defaults: these tests check the sandbox as
+it ships, whatever app the tap's tests (``tests/conftest.py``) make it play.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from meta_ads_sandbox.config import DatasetConfig
-from meta_ads_sandbox.server import RunningSandbox
+from meta_ads_sandbox.config import DatasetConfig, ServerConfig
+from meta_ads_sandbox.server import RunningSandbox, start_in_thread
 from meta_ads_sandbox.truth import write_truth
 from tests.conftest import DATASET
 
@@ -120,10 +121,32 @@ def client_for() -> Callable[..., Client]:
     return make
 
 
+def serve(dataset: DatasetConfig = DATASET, **server: Any) -> RunningSandbox:
+    """A sandbox serving ``dataset`` in a thread; ``server``: ServerConfig fields over its
+    defaults."""
+    return start_in_thread(dataset, ServerConfig(**server))
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[RunningSandbox]:
+    """The default dataset, served for the whole session (never mutated by tests)."""
+    with serve(DATASET, job_seconds=0.0) as running:
+        yield running
+
+
 @pytest.fixture
-def start(start_sandbox: Callable[..., RunningSandbox]) -> Callable[..., RunningSandbox]:
+def start() -> Iterator[Callable[..., RunningSandbox]]:
     """Start extra servers (own config, may be mutated); stopped after the test."""
-    return start_sandbox
+    started: list[RunningSandbox] = []
+
+    def make(dataset: DatasetConfig = DATASET, **server: Any) -> RunningSandbox:
+        running = serve(dataset, **server)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,111 @@
+"""Shards: a stable hash share of the accounts, the settings that choose one, what shard 0 reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from meta_ads_sandbox.config import DatasetConfig
+from tap_meta_ads.run import AccountDirectory
+from tap_meta_ads.settings.checks import check_settings
+from tap_meta_ads.settings.model import Settings
+from tap_meta_ads.shards import Shard, shard_of, state_suffix
+from tap_meta_ads.tap import TapMetaAds
+
+END = dt.date(2026, 11, 21)
+IDS = [str(10_000_000 + 7919 * n) for n in range(1000)]
+
+
+def test_the_hash_is_stable_across_processes_and_id_spellings():
+    # pinned: sha256 of the numeric id, never Python's salted hash()
+    assert [shard_of("1234567890", 4), shard_of("act_1234567890", 4)] == [0, 0]
+    assert shard_of(" 987 ", 7) == shard_of("987", 7) == shard_of("act_987", 7) == 4
+    assert all(shard_of(a, 1) == 0 for a in IDS[:50])
+
+
+def test_every_account_has_exactly_one_shard_and_the_shares_are_even():
+    for count in (2, 3, 4, 8):
+        shares = [Shard(i, count).share(IDS) for i in range(count)]
+        assert sorted(a for share in shares for a in share) == sorted(IDS)
+        sizes = Counter(len(share) for share in shares)
+        assert max(sizes) < 1.25 * len(IDS) / count, (count, sizes)
+        assert min(sizes) > 0.75 * len(IDS) / count, (count, sizes)
+
+
+def test_shard_labels_are_the_state_id_suffixes():
+    assert Shard().label is None
+    assert not Shard().sharded
+    assert Shard(1, 3).label == state_suffix(1, 3) == "shard-1-of-3"
+    assert [Shard(i, 3).reads_tokens for i in range(3)] == [True, False, False]
+
+
+def _settings(**config: object) -> Settings:
+    return Settings.from_config({"access_token": "secret-token-value", **config})
+
+
+def test_settings_default_to_one_shard_and_refuse_an_index_out_of_range():
+    settings = _settings()
+    assert (settings.shard_count, settings.shard_index) == (1, 0)
+    config = {"access_token": "secret-token-value", "shard_count": 3, "shard_index": 3}
+    problems = check_settings(config, reserved=set(), today=END)
+    assert problems == ["shard_index: 3 is not below shard_count (3); use 0 to 2"]
+    assert check_settings({**config, "shard_index": 2}, reserved=set(), today=END) == []
+    assert any(
+        p.startswith("shard_count:")
+        for p in check_settings({**config, "shard_count": 0}, reserved=set(), today=END)
+    )
+
+
+def _no_network(*_args: object) -> object:
+    raise AssertionError("no request expected")
+
+
+def test_configured_accounts_are_filtered_to_the_shard():
+    settings = _settings(account_ids=IDS[:40], shard_count=3, shard_index=1)
+    directory = AccountDirectory(settings, _no_network, _no_network, Shard(1, 3))  # type: ignore[arg-type]
+    assert directory.ids() == [a for a in IDS[:40] if shard_of(a, 3) == 1]
+    assert 0 < len(directory.ids()) < 40
+    assert directory.configured
+
+
+def test_every_account_the_token_sees_is_filtered_to_the_shard():
+    listed: list[int] = []
+
+    def list_accounts() -> list[str]:
+        listed.append(1)
+        return IDS[:60]
+
+    shares = []
+    for index in range(2):
+        directory = AccountDirectory(_settings(), list_accounts, _no_network, Shard(index, 2))  # type: ignore[arg-type]
+        shares.append(directory.ids())
+        directory.ids()
+    assert sorted(shares[0] + shares[1]) == sorted(IDS[:60])
+    assert len(listed) == 2  # once per run (directory), not per call
+
+
+@pytest.mark.parametrize(("index", "reads"), [(0, True), (1, False)])
+def test_token_level_streams_are_read_by_shard_zero_only(start_sandbox, index, reads):
+    api = start_sandbox(
+        DatasetConfig(seed=3, accounts=4, campaigns=1, adsets=1, ads=1, end_date=END)
+    )
+    tap = TapMetaAds(
+        config={
+            "api_url": api.base_url,
+            "access_token": "sandbox-token",
+            "shard_count": 2,
+            "shard_index": index,
+        },
+        validate_config=True,
+    )
+    for name in ("me", "businesses", "adaccounts"):
+        stream = tap.streams[name]
+        rows = [
+            row for context in stream.partitions or [None] for row in stream.get_records(context)
+        ]
+        assert bool(rows) is reads, name
+    subjects = {row["account_id"] for row in tap.run.log.sync_log_rows()}
+    assert subjects == ({"token #1"} if reads else set())
+    assert all(row["shard"] == f"shard-{index}-of-2" for row in tap.run.log.sync_log_rows())
