@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from meta_ads_sandbox import errors, ids, node, protocol, versions
+from meta_ads_sandbox import debug_token, errors, ids, node, protocol, versions
 from meta_ads_sandbox.auth import TokenStore, token_of
 from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
 from meta_ads_sandbox.config import DatasetConfig, ServerConfig
@@ -50,7 +50,7 @@ class Sandbox:
         self.config = config
         self.dataset = Dataset(dataset_config)
         self.engine = InsightsEngine(self.dataset)
-        self.tokens = TokenStore(self.dataset.config, config.app_secret)
+        self.tokens = TokenStore(self.dataset.config, config.app_secret, config.token_info)
         self.jobs = JobTable(
             self.engine,
             self.dataset.seed,
@@ -130,6 +130,8 @@ class Sandbox:
         req = replace(req, version=version)
         if not parts or len(parts) > 2:
             return error_reply(errors.unknown_path(req.path or "/"), trace, version)
+        if parts == [debug_token.PATH]:
+            return self._prepare_debug_token(req, trace, version)
         node_id, edge = parts[0], (parts[1] if len(parts) > 1 else None)
         token = token_of(req.params, req.authorization)
         user_path = node_id == "me"
@@ -159,6 +161,22 @@ class Sandbox:
             in_batch=req.in_batch,
         )
         return Prepared(call, kind, run, version)
+
+    def _prepare_debug_token(self, req: ApiRequest, trace: str, version: str) -> Prepared | Reply:
+        """`GET /debug_token` with the app's token: charged to the app, like `/me`."""
+        refused = debug_token.refusal(self, req)
+        if refused is not None:
+            return error_reply(refused, trace, version)
+        call = Call(
+            token=None,
+            account_id=None,
+            usage_type=APP,
+            method=req.method,
+            path=req.path if req.path.startswith("/") else "/" + req.path,
+            query_key=_query_key(req),
+            in_batch=req.in_batch,
+        )
+        return Prepared(call, "GET debug_token", lambda: debug_token.answer(self, req), version)
 
     def _resolve(self, node_id: str, token: str) -> Target | GraphError:
         ds = self.dataset

@@ -6,10 +6,11 @@ import argparse
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from meta_ads_sandbox import ids, versions
+from meta_ads_sandbox import ids, token_info, versions
 from meta_ads_sandbox.faults import FaultConfig
 from meta_ads_sandbox.ratelimit import RateLimitConfig
 from meta_ads_sandbox.timeutil import utc_today
+from meta_ads_sandbox.token_info import TokenInfo
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the fake token of a local sandbox
 DELETED_IN_EDGES = ("filter", "hidden")
@@ -135,6 +136,10 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 0
     app_secret: str | None = None
+    # The app /debug_token accepts (`<app_id>|<app_secret>`; None = any id) and what it says
+    # about each token (others: SYSTEM_USER, never expires, the default scopes).
+    app_id: str | None = None
+    token_info: tuple[TokenInfo, ...] = ()
     latency_ms: int = 0
     job_seconds: float = 3.0
     job_failure_rate: float = 0.0
@@ -356,6 +361,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "'hidden': never listed (default filter)",
     )
     versions.add_arguments(parser)
+    token_info.add_arguments(parser)
     RateLimitConfig.add_arguments(parser)
     FaultConfig.add_arguments(parser)
 
@@ -366,6 +372,8 @@ def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
         host=args.host,
         port=args.port,
         app_secret=args.app_secret,
+        app_id=args.app_id,
+        token_info=tuple(args.token_info or ()),
         latency_ms=args.latency_ms,
         job_seconds=args.job_seconds,
         job_failure_rate=args.job_failure_rate,

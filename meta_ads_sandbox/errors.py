@@ -48,6 +48,21 @@ def invalid_token() -> GraphError:
     return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
+def invalid_app_token() -> GraphError:
+    """An app access token `<app_id>|<app_secret>` with a wrong id or secret (debug_token)."""
+    return GraphError(400, 190, "Invalid OAuth access token signature.")
+
+
+def not_an_app_token() -> GraphError:
+    """debug_token asked with a (sandbox) user token instead of the app's token."""
+    return GraphError(
+        400,
+        100,
+        "(#100) You must provide an app access token, or a user access token that is an owner "
+        "or developer of the app",
+    )
+
+
 def missing_token() -> GraphError:
     return GraphError(
         400,
