@@ -11,6 +11,9 @@ from tap_meta_ads.settings.schema import SECRET_SETTINGS
 
 #: Query parameters whose values are secrets wherever they appear (URLs in messages).
 _SECRET_PARAMS = re.compile(r"(access_token|appsecret_proof|client_secret)=[^&\s\"']+")
+#: Secrets by their shape, wherever they appear: an ``Authorization`` header's credentials
+#: (``Invalid header value b'Bearer EAA...'``) and Meta access tokens (they start ``EAA``).
+_SECRET_SHAPES = re.compile(r"(?<=Bearer )[^\s'\"]+|\bEAA[0-9A-Za-z]{16,}")
 #: Loggers whose handlers get the filter, besides the root logger's and the tap's own.
 _LOGGERS = ("singer_sdk", "backoff", "urllib3")
 
@@ -28,6 +31,10 @@ def secrets_of(config: Mapping[str, Any]) -> list[str]:
         text = value if isinstance(value, str) else str(value)
         if value and (not nested or len(text) >= 8):
             values.append(text)
+        if isinstance(value, str) and value != value.strip():  # a token pasted with a newline
+            values.append(value.strip())
+        if isinstance(value, str) and len(value.split()) > 1:  # ...or with one inside
+            values.extend(piece for piece in value.split() if len(piece) >= 8)
         if isinstance(value, Mapping):
             for item in value.values():
                 add(item, nested=True)
@@ -45,10 +52,11 @@ def secrets_of(config: Mapping[str, Any]) -> list[str]:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value in ``text`` with ``***``."""
+    """Replace every secret value in ``text`` with ``***``, and anything shaped like one
+    (secret query parameters, ``Bearer`` credentials, Meta tokens)."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, "***")
-    return _SECRET_PARAMS.sub(r"\1=***", text)
+    return _SECRET_SHAPES.sub("***", _SECRET_PARAMS.sub(r"\1=***", text))
 
 
 def quoted(value: object, limit: int, secrets: Sequence[str] | None = None) -> str:

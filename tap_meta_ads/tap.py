@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import sys
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_meta_ads.connection import check_connection
@@ -17,6 +20,15 @@ from tap_meta_ads.connection import record as record_checks
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
 from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
+from tap_meta_ads.settings.env import environment_config
+from tap_meta_ads.settings.inputs import (
+    InputError,
+    StreamFacts,
+    catalog_problems,
+    parse_catalog,
+    state_problems,
+)
+from tap_meta_ads.settings.keys import history_warnings, trim_tokens, unknown_key_problems
 from tap_meta_ads.settings.model import Settings
 from tap_meta_ads.settings.schema import CONFIG_SCHEMA
 from tap_meta_ads.streams.accounts import AdAccountStream
@@ -76,10 +88,20 @@ class TapMetaAds(Tap):
     # A copy: the SDK adds its built-in settings to this dict in place.
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
 
+    #: Each stream's keys and types as the tap declares them, before a catalog is applied.
+    _declared: dict[str, StreamFacts]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("catalog"), Mapping):  # the SDK would fail on a bad shape
+            kwargs["catalog"] = parse_catalog(kwargs["catalog"])
         super().__init__(*args, **kwargs)
         self._secrets = secrets_of(self.config)
         self._install_secret_filter()
+        # Before the first message: a catalog that would write wrong tables is refused.
+        if self.input_catalog is not None:
+            problems = catalog_problems(self.input_catalog, self.streams, self._stream_facts())
+            if problems:
+                raise InputError(problems)
 
     @cached_property
     def run(self) -> RunContext:
@@ -95,18 +117,55 @@ class TapMetaAds(Tap):
     # _validate_config(raise_errors=...) and has no public hook to coerce env-var strings first
     # or to word each problem as one line naming the setting (pinned in tests/unit/test_settings).
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """JSON Schema checks, then semantic checks, each problem one line without secrets."""
+        """Tokens trimmed; unknown keys, JSON Schema checks, then semantic checks, each
+        problem one line without secrets, the most important first."""
         secrets = secrets_of(self._config)
-        self._config = coerce_numbers(self._config, CONFIG_SCHEMA)
+        self._config = coerce_numbers(trim_tokens(self._config), CONFIG_SCHEMA)
         self.append_builtin_config(self.config_jsonschema)  # as the SDK's own validation does
+        unknown = unknown_key_problems(self._config, self.config_jsonschema["properties"])
         errors = schema_problems(self._config, self.config_jsonschema, secrets)
         if errors and not raise_errors:
             self.logger.warning("Config validation failed")
         if not errors:
             errors = check_settings(self._config, reserved=reserved_stream_names())
+        errors = [*unknown, *errors]
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
+        if raise_errors:
+            for line in history_warnings(self._config, dt.datetime.now(dt.UTC).date()):
+                self.logger.warning("%s", line)
         return errors
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, Any]:  # noqa: N805 - the SDK's classproperty
+        """``TAP_META_ADS_*`` settings; a value of the wrong kind stays text, so validation
+        names the setting (the SDK's parser raises on ``abc``, reads ``flase`` as false)."""
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return environment_config(schema, cls._env_var_prefix)
+
+    # singer-sdk 0.54's PluginBase.__init__ installs SIGINT and SIGTERM handlers in whatever
+    # process makes a tap (pytest, a notebook), and they write a STATE and exit 0. Only the
+    # command line handles signals: tap_meta_ads.cli.main, with no STATE and a non-zero exit.
+    def _setup_signal_handlers(self) -> None:
+        """No signal handlers here: the command line installs its own (tap_meta_ads.cli)."""
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Refuse, before anything is written, a state this tap cannot resume from: one line
+        per bookmark naming stream, partition and value, and how to start fresh."""
+        if state:
+            today = dt.datetime.now(dt.UTC).date()
+            problems, warnings = state_problems(state, self._stream_facts(), today)
+            for line in warnings:
+                self.logger.warning("%s", line)
+            if problems:
+                raise InputError(problems)
+        super().load_state(state)
+
+    def _stream_facts(self) -> dict[str, StreamFacts]:
+        """Every stream's declared facts (discovery records them; it runs if not done yet)."""
+        _ = self.streams
+        return self._declared
 
     def _install_secret_filter(self) -> None:
         install_secret_filter(self._secrets, self.name)
@@ -124,6 +183,7 @@ class TapMetaAds(Tap):
         ]
         types.append(SyncLogStream)  # last: it reports on every other stream of the run
         streams: list[Stream] = [t(tap=self, run=self.run) for t in types]  # type: ignore[call-arg]
+        self._declared = {stream.name: StreamFacts.of(stream) for stream in streams}
         insights = [s for s in streams if isinstance(s, InsightsStream)]
         self.run.insights.set_planner(
             lambda manager: plan_insights(self.run, [s for s in insights if s.selected], manager)
@@ -200,4 +260,6 @@ class TapMetaAds(Tap):
 
 
 if __name__ == "__main__":
-    TapMetaAds.cli()
+    from tap_meta_ads.cli import main
+
+    main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -154,7 +155,7 @@ def _schema_line(error: ValidationError, secrets: Sequence[str]) -> str:
     sensitive = bool(path) and path[0] in (*SECRET_SETTINGS, "accounts")
     message = redact(error.message, secrets)
     if error.validator == "type":
-        value = "the value (not shown)" if sensitive else quoted(error.instance, 40, secrets)
+        value = "the value (not shown)" if sensitive else _shown(error.instance, secrets)
         message = f"{value} is not {_type_nouns(error.validator_value)}"
     elif sensitive:
         message = f"the value (not shown) is refused ({error.validator})"
@@ -162,6 +163,17 @@ def _schema_line(error: ValidationError, secrets: Sequence[str]) -> str:
         return message
     name, rest = path[0], "".join(f"[{step!r}]".replace("'", "") for step in path[1:])
     return f"{name}{rest}: {message}; fix it in the config or TAP_META_ADS_{name.upper()}"
+
+
+def _shown(value: Any, secrets: Sequence[str]) -> str:
+    """A value as its JSON (text quoted), secrets masked, cut to 40 characters."""
+    if isinstance(value, str):
+        return quoted(value, 40, secrets)
+    try:
+        text = json.dumps(value, default=str)
+    except ValueError:  # nested too deeply, or a circular reference
+        text = type(value).__name__
+    return redact(text, secrets)[:40]
 
 
 def _type_nouns(types: Any) -> str:
@@ -271,7 +283,13 @@ def _check_shards(config: Mapping[str, Any]) -> list[str]:
 
 
 def _number(value: Any) -> int | float | None:
-    """A numeric setting's value (JSON numbers only; booleans are not numbers)."""
+    """A numeric setting's value (JSON numbers only; booleans are not numbers).
+
+    The SDK reads a config file's decimals as Decimal: those are numbers too (before, a
+    requests_per_second of 7e-09 from a file passed every bound).
+    """
+    if isinstance(value, Decimal):
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value

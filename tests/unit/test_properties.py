@@ -360,6 +360,10 @@ def _one_line(text: str) -> bool:
 
 
 def _names_a_setting(line: str) -> bool:
+    """The line names a setting, or a key of the config that is none (a typo)."""
+    unknown = r"^.+: not a (setting of tap-meta-ads|field of an account|field of a report);"
+    if re.match(unknown, line):
+        return True
     match = re.match(r"^([A-Za-z0-9_]+)\b", line)
     return bool(match) and match.group(1) in _setting_names()
 
@@ -373,14 +377,14 @@ RANGES = {
     "max_jobs_in_flight": (1, 100, False),
     "max_jobs_per_account": (1, 20, False),
     "max_accounts_in_flight": (1, 200, False),
-    "max_retries": (1, math.inf, False),
-    "requests_per_second": (0, math.inf, True),
-    "request_timeout_seconds": (0, math.inf, True),
-    "max_retry_seconds": (0, math.inf, True),
-    "max_rate_limit_wait_seconds": (0, math.inf, True),
-    "job_poll_seconds": (0, math.inf, True),
-    "job_timeout_seconds": (0, math.inf, True),
-    "progress_seconds": (0, math.inf, False),
+    "max_retries": (1, 50, False),
+    "requests_per_second": (0.05, 100, False),
+    "request_timeout_seconds": (1, 600, False),
+    "max_retry_seconds": (1, 86400, False),
+    "max_rate_limit_wait_seconds": (1, 86400, False),
+    "job_poll_seconds": (0.1, 300, False),
+    "job_timeout_seconds": (60, 86400, False),
+    "progress_seconds": (0.5, 86400, False),
 }
 
 
