@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
-LINTED := tap_meta_ads meta_ads_sandbox tests scripts benchmarks
+LINTED := tap_meta_ads meta_ads_sandbox tests scripts benchmarks orchestrate
 # pytest-xdist workers for the end-to-end tier: its tests mostly wait on subprocesses
 E2E_WORKERS ?= 4
 
-.PHONY: demo test test-fast e2e lint install postgres benchmark clean
+.PHONY: demo test test-fast e2e lint install postgres benchmark clean orchestrate-demo
 
 $(BIN)/tap-meta-ads: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ lint: install
 	$(BIN)/ruff format --check tap_meta_ads meta_ads_sandbox tests scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Dagster's extra into the venv, then every shard partition materialised against the sandbox
+# and a throwaway PostgreSQL, the warehouse compared with the truth (tests/e2e/test_shards.py).
+orchestrate-demo: install postgres
+	$(BIN)/python -c 'import dagster' 2>/dev/null || $(BIN)/pip install --quiet -e '.[orchestrate]'
+	$(BIN)/pytest -m e2e -p no:cacheprovider tests/e2e/test_shards.py -k dagster
 
 clean:
 	rm -rf $(VENV) .meltano .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from meta_ads_sandbox.config import DatasetConfig
+from orchestrate.state import merge_owned, shard_of_state_id, singer_state, state_id
 from tap_meta_ads.run import AccountDirectory
 from tap_meta_ads.settings.checks import check_settings
 from tap_meta_ads.settings.model import Settings
@@ -109,3 +110,93 @@ def test_token_level_streams_are_read_by_shard_zero_only(start_sandbox, index, r
     subjects = {row["account_id"] for row in tap.run.log.sync_log_rows()}
     assert subjects == ({"token #1"} if reads else set())
     assert all(row["shard"] == f"shard-{index}-of-2" for row in tap.run.log.sync_log_rows())
+
+
+# -- rebalancing state between shard counts (orchestrate.state, no Dagster needed) -----------
+
+PIPELINE, ENV = "tap-meta-ads-to-target-postgres", "dev"
+
+
+def _partition(account: str, value: str, **more: object) -> dict[str, object]:
+    return {
+        "context": {"account_id": account},
+        "replication_key": "date_start",
+        "replication_key_value": value,
+        **more,
+    }
+
+
+def _state(**streams: list[dict[str, object]]) -> dict[str, object]:
+    return {"bookmarks": {name: {"partitions": parts} for name, parts in streams.items()}}
+
+
+def test_state_ids_name_their_shard():
+    assert state_id(PIPELINE, ENV) == "dev:tap-meta-ads-to-target-postgres"
+    assert (
+        state_id(PIPELINE, ENV, "shard-1-of-3")
+        == "dev:tap-meta-ads-to-target-postgres:shard-1-of-3"
+    )
+    assert shard_of_state_id(state_id(PIPELINE, ENV), PIPELINE, ENV) == (0, 1)
+    assert shard_of_state_id(f"{state_id(PIPELINE, ENV)}:shard-2-of-3", PIPELINE, ENV) == (2, 3)
+    assert shard_of_state_id("dev:tap-x-to-target-postgres:shard-0-of-2", PIPELINE, ENV) is None
+    assert shard_of_state_id(f"{state_id(PIPELINE, ENV)}:other", PIPELINE, ENV) is None
+
+
+def test_every_account_bookmark_follows_it_to_its_new_shard():
+    accounts = IDS[:30]
+    old = {
+        f"dev:p:shard-{i}-of-2": _state(
+            ad_insights=[
+                _partition(a, "2026-11-20", full_at="x") for a in Shard(i, 2).share(accounts)
+            ],
+            campaigns=[
+                _partition(a, "2026-11-20T10:00:00+00:00") for a in Shard(i, 2).share(accounts)
+            ],
+        )
+        for i in range(2)
+    }
+    old["dev:p:shard-0-of-2"]["bookmarks"]["sync_log"] = {"replication_key_value": "2026-11-20"}  # type: ignore[index]
+    merged = [merge_owned({}, old, Shard(i, 3).owns) for i in range(3)]
+    for index, merge in enumerate(merged):
+        owned = set(Shard(index, 3).share(accounts))
+        for stream in ("ad_insights", "campaigns"):
+            parts = merge.state["bookmarks"][stream]["partitions"]
+            assert {p["context"]["account_id"] for p in parts} == owned  # none lost, none extra
+            assert len(parts) == len(owned)  # none doubled
+        assert "sync_log" not in merge.state["bookmarks"]  # not an account's
+    assert merged[0].state["bookmarks"]["ad_insights"]["partitions"][0]["full_at"] == "x"
+    assert sum(len(m.taken) for m in merged) == 2 * len(accounts)
+
+
+def test_the_freshest_bookmark_wins_and_the_own_one_on_a_tie():
+    account = IDS[0]
+    own = _state(ad_insights=[_partition(account, "2026-11-10", mark="own")])
+    others = {
+        "a": _state(ad_insights=[_partition(account, "2026-11-12", mark="a")]),
+        "b": _state(ad_insights=[_partition(account, "2026-11-11", mark="b")]),
+    }
+    merge = merge_owned(own, others, lambda _a: True)
+    (part,) = merge.state["bookmarks"]["ad_insights"]["partitions"]
+    assert part["mark"] == "a"
+    tie = merge_owned(
+        own,
+        {"c": _state(ad_insights=[_partition(account, "2026-11-10", mark="c")])},
+        lambda _a: True,
+    )
+    assert tie.state["bookmarks"]["ad_insights"]["partitions"][0]["mark"] == "own"
+    assert not tie.changed
+    assert own["bookmarks"]["ad_insights"]["partitions"][0]["mark"] == "own"  # type: ignore[index]
+
+
+def test_an_exported_entry_is_its_completed_state_with_the_partial_one_on_top():
+    account = IDS[0]
+    entry = {
+        "completed": {"singer_state": _state(ads=[_partition(account, "2026-11-01")])},
+        "partial": {"singer_state": _state(ads=[_partition(account, "2026-11-02")])},
+    }
+    assert (
+        singer_state(entry)["bookmarks"]["ads"]["partitions"][0]["replication_key_value"]
+        == "2026-11-02"
+    )
+    assert singer_state(None) == {}
+    assert singer_state({"completed": None, "partial": None}) == {}
