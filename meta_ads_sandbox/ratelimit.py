@@ -19,6 +19,10 @@ The model (meta-marketing-api.md section 7):
   `total_cputime` are fixed shares of it. In `X-FB-Ads-Insights-Throttle`, the account figure is
   the account's ads_insights usage and the app figure the mean over the accounts that made insights
   calls; both rise by `JOB_UTIL_PCT` per async report job in flight (`jobs_in_flight`).
+- With `app_wide_budget` (app_budget.py, off by default) every admitted call also counts in one
+  window for the whole app; a full window answers 4 before any bucket is charged, and every
+  response carries `X-App-Usage` with that share (for account-less calls the larger of it and
+  the app bucket's).
 - Usage headers carry compact JSON, as Meta sends them.
 """
 
@@ -34,38 +38,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from meta_ads_sandbox import errors
+from meta_ads_sandbox import errors, ratelimit_options
+from meta_ads_sandbox.app_budget import AppBudget
 from meta_ads_sandbox.calls import ADS_INSIGHTS, ADS_MANAGEMENT, APP, CUSTOM_AUDIENCE, Call
 from meta_ads_sandbox.errors import GraphError
 
-ACCESS_TIERS = ("development_access", "standard_access")
+ACCESS_TIERS = ratelimit_options.ACCESS_TIERS
 JOB_UTIL_PCT = 8.0  # insights utilisation added per async report run in flight
 TOTAL_TIME_SHARE = 0.45  # total_time as a share of call_count (deterministic, lower)
 TOTAL_CPUTIME_SHARE = 0.35
 APP_KEY = "app"  # the app bucket's name in stats()
 
 _Key = tuple[str | None, str]  # (account id or None for the app bucket, usage type)
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -77,6 +61,8 @@ class RateLimitConfig:
     insights_budget: int | None = None
     audience_budget: int | None = None
     app_budget: int | None = None
+    app_wide_budget: int | None = None  # every call of the app, all tokens and accounts
+    app_window: float = ratelimit_options.APP_WINDOW
     lockout_seconds: float = 60.0
     lockout_penalty: float = 0.5
     quota_block_every: int | None = None
@@ -86,7 +72,15 @@ class RateLimitConfig:
     def __post_init__(self) -> None:
         if not self.budget_window > 0:
             raise ValueError("budget_window must be > 0")
-        for name in ("management_budget", "insights_budget", "audience_budget", "app_budget"):
+        if not self.app_window > 0:
+            raise ValueError("app_window must be > 0")
+        for name in (
+            "management_budget",
+            "insights_budget",
+            "audience_budget",
+            "app_budget",
+            "app_wide_budget",
+        ):
             budget = getattr(self, name)
             if budget is not None and budget <= 0:
                 raise ValueError(f"{name} must be a positive integer or None")
@@ -108,65 +102,8 @@ class RateLimitConfig:
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Register the rate-limit options of `serve`."""
-        d = cls()
-        g = parser.add_argument_group("rate limits", "Business-Use-Case budgets per ad account")
-        g.add_argument(
-            "--budget-window",
-            type=_positive_float,
-            default=d.budget_window,
-            metavar="SECONDS",
-            help=f"sliding window of every budget (default {d.budget_window:g})",
-        )
-        for option, label in (
-            ("--management-budget", "ads_management calls per window and ad account"),
-            ("--insights-budget", "ads_insights calls per window and ad account"),
-            ("--audience-budget", "custom_audience calls per window and ad account"),
-            ("--app-budget", "app-level calls (/me, no ad account) per window"),
-        ):
-            g.add_argument(
-                option,
-                type=_positive_int,
-                default=None,
-                metavar="N",
-                help=f"{label} (default unlimited)",
-            )
-        for option, parse, metavar, text in (
-            (
-                "--lockout-seconds",
-                _non_negative_float,
-                "S",
-                "block after a budget is exceeded, or until the window has room",
-            ),
-            (
-                "--lockout-penalty",
-                _non_negative_float,
-                "F",
-                "each call while blocked extends the block by F x the time remaining",
-            ),
-            (
-                "--quota-block-every",
-                _positive_int,
-                "N",
-                "every Nth exhaustion of an ad account becomes the 17/2446079 quota block",
-            ),
-            ("--quota-block-seconds", _non_negative_float, "S", "length of a quota block"),
-        ):
-            default = getattr(d, option[2:].replace("-", "_"))
-            shown = "off" if default is None else f"{default:g}"
-            g.add_argument(
-                option,
-                type=parse,
-                default=default,
-                metavar=metavar,
-                help=f"{text} (default {shown})",
-            )
-        g.add_argument(
-            "--access-tier",
-            choices=ACCESS_TIERS,
-            default=d.access_tier,
-            help=f"ads_api_access_tier reported in the headers (default {d.access_tier})",
-        )
+        """Register the rate-limit options of `serve` (ratelimit_options.py)."""
+        ratelimit_options.add_arguments(parser, cls())
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RateLimitConfig:
@@ -223,6 +160,7 @@ class RateLimiter:
         self._buckets: dict[_Key, _Bucket] = {}
         self._accounts: dict[str, _Account] = {}
         self._app_insights: deque[float] = deque()  # every account's insights calls, for the app %
+        self._app = AppBudget(config.app_wide_budget, config.app_window)
         # A hammered lock never grows beyond the longest lock the config can hand out.
         self._max_bucket_lock = max(config.budget_window, config.lockout_seconds)
         self._max_quota_lock = max(config.budget_window, config.quota_block_seconds)
@@ -246,52 +184,56 @@ class RateLimiter:
 
     def admit(self, call: Call) -> GraphError | None:
         """Count `call`; return the throttle error to answer with, or None to serve it."""
-        cfg = self._config
         with self._lock:
             now = self._clock()
-            key = self._key(call)
-            bucket = self._buckets.setdefault(key, _Bucket())
-            account_id, usage_type = key
-            account = (
-                None if account_id is None else self._accounts.setdefault(account_id, _Account())
-            )
-            if account is not None and account.blocked_until > now:
-                account.blocked_until = self._hammer(
-                    account.blocked_until, now, self._max_quota_lock
-                )
-                bucket.refused += 1
-                return errors.user_request_limit()
-            if bucket.locked_until > now:
-                bucket.locked_until = self._hammer(bucket.locked_until, now, self._max_bucket_lock)
-                bucket.refused += 1
-                return throttle_error(usage_type)
-            budget = cfg.budget_for(usage_type)
-            if budget is None:
-                bucket.admitted += 1
-                return None
-            self._prune(bucket.calls, now)
-            if len(bucket.calls) < budget:
-                bucket.calls.append(now)
-                bucket.admitted += 1
-                bucket.max_usage = max(bucket.max_usage, len(bucket.calls) * 100 // budget)
-                if usage_type == ADS_INSIGHTS and account is not None:
-                    account.insights_seen = True
-                    self._app_insights.append(now)
-                return None
-            # The window is full: this call exhausts the budget.
+            if self._app.refuses(now):
+                return errors.app_request_limit()
+            refused = self._admit_bucket(call, now)
+            if refused is None:
+                self._app.record(now)
+            return refused
+
+    def _admit_bucket(self, call: Call, now: float) -> GraphError | None:
+        cfg = self._config
+        key = self._key(call)
+        bucket = self._buckets.setdefault(key, _Bucket())
+        account_id, usage_type = key
+        account = None if account_id is None else self._accounts.setdefault(account_id, _Account())
+        if account is not None and account.blocked_until > now:
+            account.blocked_until = self._hammer(account.blocked_until, now, self._max_quota_lock)
             bucket.refused += 1
-            bucket.max_usage = 100
-            room_at = bucket.calls[0] + cfg.budget_window
-            if account is not None:
-                account.exhaustions += 1
-                every = cfg.quota_block_every
-                if every is not None and account.exhaustions % every == 0:
-                    account.blocked_until = max(now + cfg.quota_block_seconds, room_at)
-                    account.quota_blocks += 1
-                    return errors.user_request_limit()
-            bucket.locked_until = max(now + cfg.lockout_seconds, room_at)
-            bucket.lockouts += 1
+            return errors.user_request_limit()
+        if bucket.locked_until > now:
+            bucket.locked_until = self._hammer(bucket.locked_until, now, self._max_bucket_lock)
+            bucket.refused += 1
             return throttle_error(usage_type)
+        budget = cfg.budget_for(usage_type)
+        if budget is None:
+            bucket.admitted += 1
+            return None
+        self._prune(bucket.calls, now)
+        if len(bucket.calls) < budget:
+            bucket.calls.append(now)
+            bucket.admitted += 1
+            bucket.max_usage = max(bucket.max_usage, len(bucket.calls) * 100 // budget)
+            if usage_type == ADS_INSIGHTS and account is not None:
+                account.insights_seen = True
+                self._app_insights.append(now)
+            return None
+        # The window is full: this call exhausts the budget.
+        bucket.refused += 1
+        bucket.max_usage = 100
+        room_at = bucket.calls[0] + cfg.budget_window
+        if account is not None:
+            account.exhaustions += 1
+            every = cfg.quota_block_every
+            if every is not None and account.exhaustions % every == 0:
+                account.blocked_until = max(now + cfg.quota_block_seconds, room_at)
+                account.quota_blocks += 1
+                return errors.user_request_limit()
+        bucket.locked_until = max(now + cfg.lockout_seconds, room_at)
+        bucket.lockouts += 1
+        return throttle_error(usage_type)
 
     def _lock_end(self, key: _Key, now: float) -> float:
         """When the lock on `key` (bucket or account) ends; <= now when not locked."""
@@ -347,11 +289,17 @@ class RateLimiter:
             }
             headers: dict[str, str] = {}
             account_id = key[0]
-            if account_id is None:
+            if account_id is None or self._app.enabled:
+                app_pct = self._app.pct(now)
+                app_count = int(max(app_pct, pct)) if account_id is None else int(app_pct)
                 headers["X-App-Usage"] = _header(
-                    {k: shares[k] for k in ("call_count", "total_time", "total_cputime")}
+                    {
+                        "call_count": app_count,
+                        "total_time": int(app_count * TOTAL_TIME_SHARE),
+                        "total_cputime": int(app_count * TOTAL_CPUTIME_SHARE),
+                    }
                 )
-            else:
+            if account_id is not None:
                 end = self._lock_end(key, now)
                 regain = math.ceil((end - now) / 60) if end > now else 0
                 entry = {"type": key[1], **shares, "estimated_time_to_regain_access": regain}
@@ -392,7 +340,7 @@ class RateLimiter:
                 }
             buckets = list(self._buckets.values())
             quota = {a: s.quota_blocks for a, s in sorted(self._accounts.items()) if s.quota_blocks}
-            return {
+            out: dict[str, Any] = {
                 "admitted": sum(b.admitted for b in buckets),
                 "refused": sum(b.refused for b in buckets),
                 "lockouts": sum(b.lockouts for b in buckets),
@@ -401,3 +349,6 @@ class RateLimiter:
                 "by_account": by_account,
                 "quota_blocks_by_account": quota,
             }
+            if self._app.enabled:
+                out["app_wide"] = self._app.stats()
+            return out
