@@ -203,7 +203,7 @@ class GraphClient:
                 else "before retrying",
             )
             try:
-                pacer.on_throttle(exc.wait_seconds, usage_type)
+                pacer.on_throttle(exc.wait_seconds, usage_type, exc.info.code)
             except RateLimitWaitExceededError as wait_exc:
                 raise GraphFatalError(
                     exc.info, scope.account_id, scope.what or scope.stream

@@ -18,7 +18,10 @@ response (``X-Business-Use-Case-Usage``, ``X-Ad-Account-Usage``, ``X-App-Usage``
   make it forget the estimate, and learn again from the next empty window;
 - without an estimate, slows a bucket in proportion above a high-water mark of usage and
   waits for ``reset_time_duration`` near the limit;
-- waits as long as Meta says when it gives ``estimated_time_to_regain_access`` (minutes).
+- waits as long as Meta says when it gives ``estimated_time_to_regain_access`` (minutes);
+- shares one AppGate among every pacer of the process: the app's budget (``X-App-Usage``,
+  error code 4 "Application request limit reached") is the app's, not an account's, so a
+  code 4 throttle holds every account, and a high app usage spaces all of the process's calls.
 """
 
 from __future__ import annotations
@@ -46,6 +49,47 @@ WINDOW_PAD = 0.5
 #: Recent calls remembered per usage type (the mirror needs one window's worth).
 MIRROR_LENGTH = 100_000
 NO_BUDGET_ABOVE = 10**12
+#: Graph error code 4: the app's own request limit (every account of the app is held).
+APP_THROTTLE_CODE = 4
+#: X-App-Usage gives no reset time (Meta's app window rolls over an hour): near the limit
+#: the whole process holds this long, then probes again.
+APP_HOLD_SECONDS = 60.0
+
+
+class AppGate:
+    """The app-wide budget, shared by every pacer of the process (one per PacerRegistry)."""
+
+    def __init__(self, max_rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_rate = max_rate  # the process's calls per second when app usage is high
+        self.pct = 0.0
+        self.held_until = 0.0
+        self.holds = 0
+        self._next_at = 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def admit(self, start: float) -> float:
+        """The earliest moment at or after ``start`` a call may leave, and book it."""
+        with self._lock:
+            at = max(start, self.held_until)
+            if self.pct >= HIGH_WATER_PCT:
+                share = max(0.0, (100.0 - self.pct) / (100.0 - HIGH_WATER_PCT))
+                at = max(at, self._next_at)
+                self._next_at = at + 1.0 / max(MIN_RATE, self.max_rate * share)
+            return at
+
+    def hold(self, seconds: float) -> None:
+        """Hold every account of the app for ``seconds`` (a code 4 throttle)."""
+        with self._lock:
+            self.holds += 1
+            self.held_until = max(self.held_until, self._clock() + seconds)
+
+    def observe(self, pct: float) -> None:
+        """The app's usage as a response reports it (``X-App-Usage``)."""
+        with self._lock:
+            self.pct = pct
+        if pct >= NEAR_LIMIT_PCT:
+            self.hold(APP_HOLD_SECONDS)
 
 
 class RateLimitWaitExceededError(Exception):
@@ -162,8 +206,10 @@ class Pacer:
         max_wait_seconds: float = 3900.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        app: AppGate | None = None,
     ) -> None:
         self.max_rate = max_rate
+        self.app = app or AppGate(max_rate, clock)
         self.rate = max_rate
         self.max_wait_seconds = max_wait_seconds
         self._clock = clock
@@ -200,6 +246,9 @@ class Pacer:
             start = max(now, self._next_at, bucket.paused_until, bucket.next_at)
             if bucket.estimated:
                 start = bucket.free_at(start, calls)
+            held = self.app.admit(start)  # the app's budget: shared by every account
+            self.waited_seconds += max(0.0, held - max(start, now))
+            start = held
             self._next_at = start + 1.0 / self.rate
             if bucket.cap < math.inf:
                 bucket.next_at = start + 1.0 / bucket.cap
@@ -237,6 +286,8 @@ class Pacer:
                 own.in_flight = max(0, own.in_flight - calls)
             if usage.insights_pct is not None:
                 self.insights_pct = usage.insights_pct
+            if usage.app_pct is not None:
+                self.app.observe(usage.app_pct)
             if usage.reported:
                 # Which of our calls it answers: the request's own, or a batch item.
                 answers = later if later is not None else (0 if calls > 0 else None)
@@ -279,11 +330,16 @@ class Pacer:
             else:
                 bucket.cap = math.inf
 
-    def on_throttle(self, wait_seconds: float | None, usage_type: str | None = None) -> None:
+    def on_throttle(
+        self, wait_seconds: float | None, usage_type: str | None = None, code: int | None = None
+    ) -> None:
         """Multiplicative decrease, then pause for Meta's estimate (or the current spacing).
 
         The throttled type's budget estimate is dropped: it was wrong, or the budget changed.
+        A code 4 throttle (the app's limit) holds every account of the process as long.
         """
+        if code == APP_THROTTLE_CODE:
+            self.app.hold(wait_seconds or APP_HOLD_SECONDS)
         with self._lock:
             self.throttles += 1
             self.rate = max(MIN_RATE, self.rate / 2.0)
@@ -336,6 +392,7 @@ class PacerRegistry:
     def __init__(self, max_rate: float, max_wait_seconds: float) -> None:
         self._max_rate = max_rate
         self._max_wait = max_wait_seconds
+        self.app = AppGate(max_rate)  # one app budget for every account of the process
         self._pacers: dict[tuple[str, int], Pacer] = {}
         self._lock = threading.Lock()
 
@@ -345,7 +402,9 @@ class PacerRegistry:
         with self._lock:
             pacer = self._pacers.get(key)
             if pacer is None:
-                pacer = self._pacers[key] = Pacer(self._max_rate, max_wait_seconds=self._max_wait)
+                pacer = self._pacers[key] = Pacer(
+                    self._max_rate, max_wait_seconds=self._max_wait, app=self.app
+                )
             return pacer
 
     def all(self) -> dict[str, Pacer]:

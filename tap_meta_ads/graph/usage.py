@@ -40,6 +40,7 @@ class Usage:
     insights_pct: float | None = None  # X-FB-Ads-Insights-Throttle, for async job admission
     types: tuple[TypeUsage, ...] = ()  # X-Business-Use-Case-Usage, one entry per usage type
     reported: bool = True  # False when the response carried none of the usage headers
+    app_pct: float | None = None  # X-App-Usage: the app's share, for every account (AppGate)
 
 
 def _json_header(headers: Mapping[str, str], name: str) -> Any:
@@ -100,9 +101,13 @@ def read_usage(headers: Mapping[str, str], account_id: str | None = None) -> Usa
         pct = max(pct, _num(account.get("acc_id_util_pct")))
         reset = _num(account.get("reset_time_duration"))
     app = _json_header(headers, "X-App-Usage")
+    app_pct = None
     if isinstance(app, dict):
         reported = True
-        pct = max(pct, *(_num(app.get(k)) for k in ("call_count", "total_cputime", "total_time")))
+        app_pct = min(
+            100.0, max(_num(app.get(k)) for k in ("call_count", "total_cputime", "total_time"))
+        )
+        pct = max(pct, app_pct)
     insights = _json_header(headers, "X-FB-Ads-Insights-Throttle")
     insights_pct = None
     if isinstance(insights, dict):
@@ -117,4 +122,5 @@ def read_usage(headers: Mapping[str, str], account_id: str | None = None) -> Usa
         insights_pct=insights_pct,
         types=tuple(by_type.values()),
         reported=reported,
+        app_pct=app_pct,
     )

@@ -9,11 +9,20 @@ import pytest
 
 from meta_ads_sandbox.config import DatasetConfig
 from orchestrate.state import merge_owned, shard_of_state_id, singer_state, state_id
+from tap_meta_ads.graph.pacing import (
+    APP_HOLD_SECONDS,
+    APP_THROTTLE_CODE,
+    AppGate,
+    Pacer,
+    PacerRegistry,
+)
+from tap_meta_ads.graph.usage import read_usage
 from tap_meta_ads.run import AccountDirectory
 from tap_meta_ads.settings.checks import check_settings
 from tap_meta_ads.settings.model import Settings
 from tap_meta_ads.shards import Shard, shard_of, state_suffix
 from tap_meta_ads.tap import TapMetaAds
+from tests.fakes import FakeClock
 
 END = dt.date(2026, 11, 21)
 IDS = [str(10_000_000 + 7919 * n) for n in range(1000)]
@@ -200,3 +209,65 @@ def test_an_exported_entry_is_its_completed_state_with_the_partial_one_on_top():
     )
     assert singer_state(None) == {}
     assert singer_state({"completed": None, "partial": None}) == {}
+
+
+# -- one app budget: every account of the process paces on it (graph.pacing.AppGate) ---------
+
+
+def _two_accounts(rate: float = 10.0) -> tuple[FakeClock, Pacer, Pacer]:
+    clock = FakeClock()
+    app = AppGate(rate, clock)
+    pacers = [Pacer(rate, clock=clock, sleep=clock.sleep, app=app) for _ in range(2)]
+    return clock, pacers[0], pacers[1]
+
+
+def test_an_app_limit_throttle_holds_every_account_of_the_process():
+    clock, first, second = _two_accounts()
+    first.on_throttle(120.0, "ads_management", code=APP_THROTTLE_CODE)
+    began = clock.now
+    second.acquire("ads_management")  # another account: held by the app's limit too
+    assert clock.now - began == pytest.approx(120.0)
+    assert second.waited_seconds == pytest.approx(120.0)
+    assert first.app.holds == 1
+
+
+def test_an_account_throttle_holds_that_account_only():
+    clock, first, second = _two_accounts()
+    first.on_throttle(120.0, "ads_management", code=17)
+    began = clock.now
+    second.acquire("ads_management")
+    assert clock.now - began < 1.0
+    first.acquire("ads_management")
+    assert clock.now - began >= 120.0
+
+
+def test_high_app_usage_spaces_the_calls_of_all_accounts_together():
+    clock, first, second = _two_accounts(rate=10.0)
+    usage = read_usage({"X-App-Usage": '{"call_count": 85, "total_time": 10}'})
+    assert usage.app_pct == 85.0
+    first.observe(usage, "ads_management", calls=0)
+    began = clock.now
+    for _ in range(10):
+        first.acquire("ads_management")
+        second.acquire("ads_management")
+    # 85 %: the process keeps (100-85)/(100-75) of its rate, 6 calls/s for both accounts
+    assert clock.now - began == pytest.approx(19 / 6.0, rel=0.01)
+
+
+def test_app_usage_near_the_limit_holds_everyone_then_low_usage_frees_them():
+    clock, first, second = _two_accounts()
+    first.observe(read_usage({"X-App-Usage": '{"call_count": 97}'}), "ads_management")
+    began = clock.now
+    second.acquire("ads_insights")
+    assert clock.now - began == pytest.approx(APP_HOLD_SECONDS)
+    second.observe(read_usage({"X-App-Usage": '{"call_count": 10}'}), "ads_insights")
+    began = clock.now
+    for _ in range(5):
+        second.acquire("ads_insights")
+    assert clock.now - began < 1.0
+    assert read_usage({}).app_pct is None
+
+
+def test_a_registry_gives_all_its_pacers_one_app_gate():
+    registry = PacerRegistry(2.0, 100.0)
+    assert registry.get("1", "a").app is registry.get("2", "b").app is registry.app
