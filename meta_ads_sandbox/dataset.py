@@ -12,10 +12,12 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from meta_ads_sandbox import cores, ids
+from meta_ads_sandbox.activities import account_activities
 from meta_ads_sandbox.config import DatasetConfig, TokenSpec
 from meta_ads_sandbox.epochs import Change, Key, plan
 from meta_ads_sandbox.node import Node
 from meta_ads_sandbox.objects_ads import ad_effective, ad_node, adset_node, campaign_node
+from meta_ads_sandbox.objects_conversions import conversion_node, conversions_in
 from meta_ads_sandbox.objects_other import (
     account_node,
     audience_node,
@@ -50,6 +52,7 @@ class Dataset:
         self._account = lru_cache(maxsize=NODE_CACHE)(self._make_account)
         self._creative = lru_cache(maxsize=NODE_CACHE)(self._make_creative)
         self._image = lru_cache(maxsize=NODE_CACHE)(self._make_image)
+        self._activities = lru_cache(maxsize=256)(self._make_activities)
         self.tokens: dict[str, TokenSpec] = {t.name: t for t in self.config.tokens}
 
     # -- time -------------------------------------------------------------------------------
@@ -132,6 +135,10 @@ class Dataset:
         if epoch == 0:
             return None
         return self._changes(key[0], epoch).get(key[1:])
+
+    def changes_in(self, a: int, epoch: int) -> dict[Key, Change]:
+        """Every object of account `a` changed by epochs 1..epoch, with its final state."""
+        return self._changes(a, epoch) if epoch > 0 else {}
 
     def campaign_status(self, a: int, c: int, epoch: int) -> str:
         """A campaign's configured status in an epoch."""
@@ -224,6 +231,21 @@ class Dataset:
         """The CustomAudience node `n` of an account."""
         return audience_node(self.seed, self.account_core(a), n)
 
+    def conversion(self, a: int, n: int) -> Node:
+        """The CustomConversion node `n` of an account."""
+        return conversion_node(self.seed, self.account_core(a), n)
+
+    def conversions(self, a: int) -> list[Node]:
+        """Every CustomConversion of the account."""
+        return [self.conversion(a, n) for n in range(conversions_in(a))]
+
+    def _make_activities(self, a: int, epoch: int) -> list[Node]:
+        return account_activities(self, a, epoch)
+
+    def activities(self, a: int) -> list[Node]:
+        """The account's activities (current epoch), oldest first."""
+        return self._activities(a, self._epoch)
+
     def business(self, b: int) -> Node:
         """The Business node `b`."""
         return business_node(self.seed, b, self.account_core(self.business_accounts(b)[0]))
@@ -301,6 +323,9 @@ class Dataset:
         if ref.kind == ids.AUDIENCE:
             n = ref.number
             return self.audience(a, n) if n < cores.audiences_in(cfg, a) else None
+        if ref.kind == ids.CONVERSION:
+            n = ref.number
+            return self.conversion(a, n) if n < conversions_in(a) else None
         c, s, d = ref.campaign, ref.adset, ref.ad
         if c >= cfg.campaigns or s >= cfg.adsets or d >= cfg.ads:
             return None

@@ -1,8 +1,9 @@
 """Object edges: which children an edge lists, in which order, and how they are filtered.
 
 Order: by ID descending (IDs encode position, so this is stable and needs no sorting), except
-ad images, videos and audiences (newest `created_time` first) and the account lists under /me and
-a business (ascending account number).
+ad images, videos, audiences and custom conversions (newest `created_time` first), activities
+(newest `event_time` first, filtered by `since`/`until`) and the account lists under /me and a
+business (ascending account number).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Edge:
     default_fields: tuple[str, ...]
     items: Callable[[Dataset, Node, TokenStore, str], list[Item]]
     load: Callable[[Dataset, tuple[int, ...]], Node]
+    window: str | None = None  # the time field `since`/`until` bound (activities: event_time)
 
 
 def _pos(n: Node) -> tuple[int, ...]:
@@ -69,11 +71,23 @@ def _ad_items(kind: str) -> Callable[[Dataset, Node, TokenStore, str], list[Item
 def _media(kind: str) -> Callable[[Dataset, Node, TokenStore, str], list[Item]]:
     def items(ds: Dataset, parent: Node, tokens: TokenStore, token: str) -> list[Item]:
         a = _pos(parent)[0]
-        nodes = {"image": ds.images, "video": ds.videos, "audience": ds.audiences}[kind](a)
+        lists = {
+            "image": ds.images,
+            "video": ds.videos,
+            "audience": ds.audiences,
+            "conversion": ds.conversions,
+        }
+        nodes = lists[kind](a)
         ordered = sorted(range(len(nodes)), key=lambda i: (-(nodes[i].created or 0), nodes[i].id))
         return [(nodes[i].id, (a, i)) for i in ordered]
 
     return items
+
+
+def _activities(ds: Dataset, parent: Node, tokens: TokenStore, token: str) -> list[Item]:
+    a = _pos(parent)[0]
+    nodes = ds.activities(a)
+    return [(nodes[i].id, (a, i)) for i in range(len(nodes) - 1, -1, -1)]
 
 
 def _my_accounts(ds: Dataset, parent: Node, tokens: TokenStore, token: str) -> list[Item]:
@@ -128,6 +142,23 @@ EDGES: dict[tuple[str, str], Edge] = {
         _ID,
         _media("audience"),
         lambda ds, k: ds.audience(*k),
+    ),
+    (node.AD_ACCOUNT, "customconversions"): Edge(
+        node.CUSTOM_CONVERSION,
+        "customconversion",
+        None,
+        _ID,
+        _media("conversion"),
+        lambda ds, k: ds.conversion(*k),
+    ),
+    (node.AD_ACCOUNT, "activities"): Edge(
+        node.AD_ACTIVITY,
+        "activity",
+        None,
+        ("event_type", "event_time"),
+        _activities,
+        lambda ds, k: ds.activities(k[0])[k[1]],
+        window="event_time",
     ),
     (node.CAMPAIGN, "adsets"): Edge(
         node.AD_SET, "adset", "adset", _ID, _adsets, lambda ds, k: ds.adset(*k)
@@ -284,6 +315,11 @@ def matcher(
             checks.append(_time_check(f, bound))
         else:
             checks.append(_value_check(f))
+    if edge.window is not None:
+        for name, operator in (("since", "GREATER_THAN_OR_EQUAL"), ("until", "LESS_THAN_OR_EQUAL")):
+            if p.get(name):
+                window = params.Filter(edge.entity, edge.window, operator, p[name])
+                checks.append(_time_check(window, _time_value(p[name])))
     if p.get("updated_since"):
         since = _time_value(p["updated_since"])
         checks.append(lambda n: n.updated is not None and n.updated > since)

@@ -1,9 +1,9 @@
 """Object IDs that look like Meta's and encode their position, so lookups need no index.
 
 - ad account: 15 digits, "1" + account number (5 digits) + 9 check digits; `id` is "act_<that>"
-- campaign, ad set, ad, ad creative, ad video, custom audience: 18 digits,
+- campaign, ad set, ad, ad creative, ad video, custom audience, custom conversion: 18 digits,
   "12" + kind (1) + account (5) + campaign (4) + ad set (3) + ad (3), all 1-based so none is 0
-  (videos and audiences put their own number in the campaign slot)
+  (videos, audiences and custom conversions put their own number in the campaign slot)
 - business: 15 digits, "18" + business number (4) + 9 check digits
 - user (one system user per token): 15 digits, "10" + 13 digits hashed from the token name
 - ad image: "<account_id>:<hash>" as Meta does
@@ -22,12 +22,13 @@ AD = "ad"
 CREATIVE = "adcreative"
 VIDEO = "advideo"
 AUDIENCE = "customaudience"
+CONVERSION = "customconversion"
 ACCOUNT = "adaccount"
 BUSINESS = "business"
 USER = "user"
 IMAGE = "adimage"
 
-_KIND_DIGIT = {CAMPAIGN: 1, ADSET: 2, AD: 3, CREATIVE: 4, VIDEO: 5, AUDIENCE: 6}
+_KIND_DIGIT = {CAMPAIGN: 1, ADSET: 2, AD: 3, CREATIVE: 4, VIDEO: 5, AUDIENCE: 6, CONVERSION: 7}
 _DIGIT_KIND = {v: k for k, v in _KIND_DIGIT.items()}
 
 MAX_ACCOUNTS = 99_999
@@ -45,7 +46,7 @@ class Ref:
     campaign: int = -1
     adset: int = -1
     ad: int = -1
-    number: int = -1  # business, video or audience number; image index is found by hash
+    number: int = -1  # business, video, audience or conversion number; images: by hash
 
     @property
     def path(self) -> tuple[int, ...]:
@@ -113,7 +114,7 @@ def decode(raw: str) -> Ref | None:
         s, d = int(raw[12:15]) - 1, int(raw[15:]) - 1
         if account < 0:
             return None
-        if kind in (VIDEO, AUDIENCE):
+        if kind in (VIDEO, AUDIENCE, CONVERSION):
             if c < 0 or s != -1 or d != -1:
                 return None
             return Ref(kind, account=account, number=c)

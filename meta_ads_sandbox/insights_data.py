@@ -15,6 +15,7 @@ from datetime import date
 from meta_ads_sandbox import attribution, ids, vocab
 from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, CampaignCore
 from meta_ads_sandbox.money import minor_per_usd
+from meta_ads_sandbox.objects_conversions import custom_actions
 from meta_ads_sandbox.rng import Rng, split_exact
 from meta_ads_sandbox.timeutil import local_date
 
@@ -203,10 +204,14 @@ def ad_day(seed: int, p: AdProfile, day: int, epoch: int, restate_from: int) -> 
         aov = p.order_value_minor * r.between(0.8, 1.2)
         values["purchase"] = [int(n * aov) for n in acts["purchase"]]
         values["offsite_conversion.fb_pixel_purchase"] = list(values["purchase"])
+        for custom, vec in custom_actions(seed, p.key, day, p.objective, acts["purchase"]).items():
+            acts[custom] = vec
+            values[custom] = [int(n * aov) for n in vec]
     elif p.objective == "OUTCOME_LEADS":
         acts["lead"] = _conv_vec(int(conv), r, p.video)
         if p.website:
             acts["offsite_conversion.fb_pixel_lead"] = list(acts["lead"])
+            acts.update(custom_actions(seed, p.key, day, p.objective, acts["lead"]))
         else:
             acts["onsite_conversion.lead_grouped"] = list(acts["lead"])
     elif p.objective == "OUTCOME_APP_PROMOTION":

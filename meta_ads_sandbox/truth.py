@@ -4,8 +4,11 @@
 
 - me.jsonl (the /me user of each token, tokens in name order), businesses.jsonl, adaccounts.jsonl,
   campaigns.jsonl, adsets.jsonl, ads.jsonl, adcreatives.jsonl, adimages.jsonl, advideos.jsonl,
-  customaudiences.jsonl: every object with every generated field, all statuses (DELETED and
-  ARCHIVED included), after `config.advance` epochs.
+  customaudiences.jsonl, customconversions.jsonl: every object with every generated field, all
+  statuses (DELETED and ARCHIVED included), after `config.advance` epochs.
+- activities.jsonl: every account's change history (activities.py) after `config.advance`
+  epochs, accounts in order, oldest first; like Meta's, the lines have no id and no account_id
+  (the object's id names its account).
 - insights_account.jsonl, insights_campaign.jsonl, insights_adset.jsonl, insights_ad.jsonl:
   daily rows (time_increment=1) over the whole history, every produced field, rows of deleted and
   archived objects included, action lists with `value` only (no window keys). Each level's
@@ -44,6 +47,8 @@ OBJECT_FILES = (
     "adimages",
     "advideos",
     "customaudiences",
+    "customconversions",
+    "activities",
 )
 INSIGHT_FILES = tuple(f"insights_{level}" for level in LEVELS)
 
@@ -75,6 +80,10 @@ def _objects(ds: Dataset, kind: str) -> Iterator[Node]:
             yield from ds.videos(a)
         elif kind == "customaudiences":
             yield from ds.audiences(a)
+        elif kind == "customconversions":
+            yield from ds.conversions(a)
+        elif kind == "activities":  # no id and no account_id, as in Meta: a line per file order
+            yield from ds.activities(a)
 
 
 def _query(level: str) -> InsightsQuery:

@@ -17,10 +17,11 @@ script reproduces that file byte for byte:
 - Each top-level key other than ``_about`` is an SDK object class of the same name, defined in
   ``facebook_business/adobjects/<name in lower case>.py`` (``AdAccount`` -> ``adaccount.py``,
   ``AdsInsights`` -> ``adsinsights.py``, ``AdCreativeObjectStorySpec`` ->
-  ``adcreativeobjectstoryspec.py``, ...). The sixteen objects are the nodes the sandbox serves
-  (AdAccount, Campaign, AdSet, Ad, AdCreative, AdImage, AdVideo, CustomAudience, Business, User,
-  AdsInsights, AdReportRun) and the nested types whose keys it validates or projects
-  (AdsActionStats, AdsHistogramStats, Targeting, AdCreativeObjectStorySpec). The list is
+  ``adcreativeobjectstoryspec.py``, ...). The eighteen objects are the nodes the sandbox serves
+  (AdAccount, Campaign, AdSet, Ad, AdCreative, AdImage, AdVideo, CustomAudience,
+  CustomConversion, AdActivity, Business, User, AdsInsights, AdReportRun) and the nested types
+  whose keys it validates or projects (AdsActionStats, AdsHistogramStats, Targeting,
+  AdCreativeObjectStorySpec). The list is
   taken from the v25 file, so every version has the same objects.
 - ``fields`` is the class's ``_field_types`` dictionary (field name -> the SDK's declared type:
   ``string``, ``int``, ``unsigned int``, ``float``, ``bool``, ``datetime``, ``list<X>``,

@@ -32,11 +32,13 @@ from tap_meta_ads.settings.keys import history_warnings, trim_tokens, unknown_ke
 from tap_meta_ads.settings.model import Settings
 from tap_meta_ads.settings.schema import CONFIG_SCHEMA
 from tap_meta_ads.streams.accounts import AdAccountStream
+from tap_meta_ads.streams.activities import ActivitiesStream
 from tap_meta_ads.streams.ads import AdsStream
 from tap_meta_ads.streams.adsets import AdSetsStream
 from tap_meta_ads.streams.audiences import CustomAudiencesStream
 from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.streams.campaigns import CampaignsStream
+from tap_meta_ads.streams.conversions import CustomConversionsStream
 from tap_meta_ads.streams.creatives import AdCreativesStream
 from tap_meta_ads.streams.identity import AdAccountsStream, BusinessesStream, MeStream
 from tap_meta_ads.streams.insights import (
@@ -65,6 +67,8 @@ STREAM_TYPES: tuple[type[MetaAdsStream], ...] = (
     AdImagesStream,
     AdVideosStream,
     CustomAudiencesStream,
+    CustomConversionsStream,
+    ActivitiesStream,
     AccountInsightsStream,
     CampaignInsightsStream,
     AdSetInsightsStream,

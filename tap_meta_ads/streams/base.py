@@ -8,6 +8,7 @@ client's retry policy), ``validate_response`` (Meta's error table) and ``post_pr
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -44,6 +45,8 @@ class MetaAdsStream(RESTStream[str | None]):
     local_properties: ClassVar[frozenset[str]] = frozenset()
     #: Object money fields in the currency's minor unit, converted to major units.
     money_fields: ClassVar[tuple[str, ...]] = ()
+    #: Fields Meta sends as JSON text (a string holding an object), stored as JSON.
+    json_text_fields: ClassVar[tuple[str, ...]] = ()
     #: What the stream reads, for error lines ("campaigns of account 1" reads better than a path).
     what: ClassVar[str] = ""
     #: Read the next accounts in worker threads while the SDK writes this one (``readahead``).
@@ -248,6 +251,20 @@ class MetaAdsStream(RESTStream[str | None]):
         """Every item of a Graph edge other than the stream's own."""
         yield from self.run.graph.iter_edge(self.scope(context), path, params)
 
+    def _parse_json_text(self, name: str, text: str) -> Any:
+        """A JSON text field's value (empty text: null; not JSON: null, one warning)."""
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            if f"json:{name}" not in self._warned_fields:
+                self._warned_fields.add(f"json:{name}")
+                self.logger.warning(
+                    "%s: field %s is not JSON text; stored as null", self.name, name
+                )
+            return None
+
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -262,6 +279,9 @@ class MetaAdsStream(RESTStream[str | None]):
                     self.logger.warning(
                         "%s: field %s is not a money amount; stored as null", self.name, name
                     )
+        for name in self.json_text_fields:
+            if isinstance(row.get(name), str):
+                row[name] = self._parse_json_text(name, row[name])
         shaped = shape_record(row, self.schema, self.name, self.logger, self._warned_fields)
         missing = [name for name in self.schema.get("required", ()) if shaped.get(name) is None]
         if missing:

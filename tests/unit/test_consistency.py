@@ -28,6 +28,8 @@ NODE_TYPES = {
     "adimages": "AdImage",
     "advideos": "AdVideo",
     "custom_audiences": "CustomAudience",
+    "custom_conversions": "CustomConversion",
+    "activities": "AdActivity",
     "account_insights": "AdsInsights",
     "campaign_insights": "AdsInsights",
     "adset_insights": "AdsInsights",
