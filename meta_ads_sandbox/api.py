@@ -24,6 +24,7 @@ from meta_ads_sandbox.faults import FaultInjector
 from meta_ads_sandbox.handlers import Handlers, Target
 from meta_ads_sandbox.insights_rows import InsightsEngine
 from meta_ads_sandbox.jobs import JobTable
+from meta_ads_sandbox.malformed import Malformer
 from meta_ads_sandbox.messages import ApiRequest, Outcome, Reply, error_reply
 from meta_ads_sandbox.quotas import DailyQuota
 from meta_ads_sandbox.ratelimit import RateLimiter
@@ -66,6 +67,7 @@ class Sandbox:
         self.reach_quota = DailyQuota()
         self.opt_in_quota = DailyQuota()
         self.handlers = Handlers(self)
+        self.malformer = Malformer(config.malformed, self.handlers.url)
         self._lock = threading.Lock()
         self._counter = 0
         self.requests: Counter[str] = Counter()
@@ -243,6 +245,7 @@ class Sandbox:
             outcome = multi_id(self, req, version, parts[0] if parts else None)
         else:
             outcome = self._serve(req)
+        outcome = self.malformer.apply(req, outcome)
         if outcome.reply is not None:
             outcome.reply.headers.update(self.version_headers(outcome.reply.version))
         return outcome
@@ -304,6 +307,7 @@ class Sandbox:
             "rate_limits": self.limiter.stats(),
             "faults": self.faults.stats(),
             "jobs": self.jobs.stats(),
+            "malformed": self.malformer.stats(),
         }
 
 

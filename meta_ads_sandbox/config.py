@@ -6,8 +6,9 @@ import argparse
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from meta_ads_sandbox import ids, token_info, versions
+from meta_ads_sandbox import ids, malformed, token_info, versions
 from meta_ads_sandbox.faults import FaultConfig
+from meta_ads_sandbox.malformed import MalformRule
 from meta_ads_sandbox.ratelimit import RateLimitConfig
 from meta_ads_sandbox.timeutil import utc_today
 from meta_ads_sandbox.token_info import TokenInfo
@@ -161,6 +162,7 @@ class ServerConfig:
     version_warnings: tuple[str, ...] = ()
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     faults: FaultConfig = field(default_factory=FaultConfig)
+    malformed: tuple[MalformRule, ...] = ()  # malformed answers on demand (malformed.py)
 
     def __post_init__(self) -> None:
         if self.deleted_in_edges not in DELETED_IN_EDGES:
@@ -364,6 +366,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     token_info.add_arguments(parser)
     RateLimitConfig.add_arguments(parser)
     FaultConfig.add_arguments(parser)
+    malformed.add_arguments(parser)
 
 
 def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -389,4 +392,5 @@ def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
         version_warnings=tuple(args.version_warning or ()),
         rate_limit=RateLimitConfig.from_args(args),
         faults=FaultConfig.from_args(args),
+        malformed=tuple(args.malform or ()),
     )

@@ -33,6 +33,7 @@ _ROOT = re.compile(r"^/(v\d+\.\d+/?)?$")
 HTML_PAGES = {
     "html_502": (502, "Bad Gateway"),
     "html_503": (503, "Service Unavailable"),
+    "html_200": (200, "OK"),  # a malformed batch answer (malformed.py)
 }
 
 
@@ -138,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
         root = _ROOT.match(path)
         if root and method == "POST" and "batch" in params:
             version = root.group(1).strip("/") if root.group(1) else None
-            outcome = run_batch(sb, req, version)
+            outcome = sb.malformer.apply_batch(req, run_batch(sb, req, version))
         else:
             outcome = sb.serve(req)
         self._answer(outcome, None if sb.config.new_app else protocol.callback(req))
