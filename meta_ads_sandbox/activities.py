@@ -164,7 +164,7 @@ def _changes(ds: Dataset, a: int, epoch: int) -> list[tuple[int, dict[str, Any]]
                 base = ds.adset_core(a, c, s).name
                 old = (before.name if before else None) or base
                 obj = (ids.object_id(ids.ADSET, a, c, s), change.name or base)
-                kind, extra = "update_ad_set_name", {"old_value": old, "new_value": change.name}
+                kind, extra = "update_ad_set_name", {"old_value": old, "new_value": obj[1]}
             else:
                 c, s, d = key
                 old = (before.status if before else None) or ds.ad_core(a, c, s, d).status
