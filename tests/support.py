@@ -74,6 +74,10 @@ class Sandbox:
                     "--port",
                     "0",
                     *dataset,
+                    # an app created today (tests of older apps pass their own version)
+                    "--new-app",
+                    "--app-created-version",
+                    "v27.0",
                     *(behaviour or []),
                 ],
                 stdout=subprocess.PIPE,
