@@ -236,3 +236,20 @@ def test_every_kind_is_documented():
     doc = (Path(__file__).parents[2] / "docs" / "sandbox.md").read_text(encoding="utf-8")
     for kind in KINDS:
         assert f"`{kind}`" in doc, kind
+
+
+def test_insights_pages_too_and_the_kept_rows_stay_intact(serve, accounts):
+    _, c = serve("repeat_page@*/insights#2", "huge_int@/v25.0/6*/insights")
+    act = accounts[0]["id"]
+    query = {"level": "ad", "fields": "ad_id,impressions", "time_increment": "1", "limit": 3}
+    page1 = c.get(f"/{act}/insights", **query).body
+    assert c.fetch(page1["paging"]["next"]).body == page1
+    run = c.post(f"/{act}/insights", **{k: v for k, v in query.items() if k != "limit"})
+    run_id = run.body["report_run_id"]
+    while c.get(f"/{run_id}").body["async_status"] != "Job Completed":
+        time.sleep(0.01)
+    first = c.get(f"/{run_id}/insights", limit=3).body["data"]
+    assert first[0]["impressions"] == "123456789012345678901234"
+    again = c.get(f"/{run_id}/insights", limit=3).body["data"]
+    assert again[0]["impressions"] != first[0]["impressions"]  # the kept rows were not touched
+    assert again[1:] == first[1:]
