@@ -399,6 +399,18 @@ def test_the_sdks_settings_and_underscore_keys_are_not_unknown():
     assert set(built_in) - {"_comment"} <= names
 
 
+def test_the_config_meltano_writes_has_no_unknown_key():
+    """Meltano 4.4 writes the non-null values of the declared settings and of the plugin's
+    ``config:`` (extras, ``_``-prefixed, never): ``meltano invoke --dump=config`` shows it."""
+    import yaml
+
+    project = yaml.safe_load((Path(__file__).resolve().parents[2] / "meltano.yml").read_text())
+    for extractor in project["plugins"]["extractors"]:
+        written = {s["name"]: s["value"] for s in extractor.get("settings", []) if "value" in s}
+        written |= {k: v for k, v in (extractor.get("config") or {}).items() if k[:1] != "_"}
+        TapMetaAds(config={**written, "access_token": TOKEN})  # refused if a key were unknown
+
+
 def _discovered() -> dict[str, Any]:
     return TapMetaAds(config=GOOD).catalog_dict
 
