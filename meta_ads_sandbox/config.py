@@ -84,6 +84,9 @@ class DatasetConfig:
     # 1-based accounts that opted in to impression_device, hourly audience-time-zone and
     # frequency_value breakdowns (from 2026-08-03); None = every account.
     opted_in_accounts: tuple[int, ...] | None = ()
+    # Each advance also removes, in each account, the creative of the ad it deletes: the
+    # creative is no longer listed (nor in the truth), as one deleted in Ads Manager.
+    vanish_creatives: bool = False
 
     def __post_init__(self) -> None:
         limits = (
@@ -275,6 +278,12 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, with_advance: bool) -
         "hourly_stats_aggregated_by_audience_time_zone and frequency_value breakdowns "
         "(default none)",
     )
+    g.add_argument(
+        "--vanish-creatives",
+        action="store_true",
+        help="each advance also stops listing, in each account, the creative of the ad it "
+        "deletes (default: creatives never vanish)",
+    )
     if with_advance:
         g.add_argument(
             "--advance",
@@ -300,6 +309,7 @@ def dataset_config_from_args(args: argparse.Namespace) -> DatasetConfig:
         advance=getattr(args, "advance", 0),
         reach_overlap=args.reach_overlap,
         opted_in_accounts=args.opt_in_accounts,
+        vanish_creatives=args.vanish_creatives,
     ).resolved()
 
 

@@ -140,6 +140,12 @@ class Dataset:
         """Every object of account `a` changed by epochs 1..epoch, with its final state."""
         return self._changes(a, epoch) if epoch > 0 else {}
 
+    def vanished_creatives(self, a: int) -> set[tuple[int, int, int]]:
+        """(c, s, d) of the ads whose creative is no longer listed (``vanish_creatives``)."""
+        if not self.config.vanish_creatives:
+            return set()
+        return {(k[0], k[1], k[2]) for k in self.changes_in(a, self._epoch) if len(k) == 3}
+
     def campaign_status(self, a: int, c: int, epoch: int) -> str:
         """A campaign's configured status in an epoch."""
         change = self.change((a, c), epoch)
@@ -336,5 +342,5 @@ class Dataset:
         if ref.kind == ids.AD:
             return self.ad(a, c, s, d)
         if ref.kind == ids.CREATIVE:
-            return self.creative(a, c, s, d)
+            return None if (c, s, d) in self.vanished_creatives(a) else self.creative(a, c, s, d)
         return None

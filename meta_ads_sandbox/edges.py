@@ -68,6 +68,12 @@ def _ad_items(kind: str) -> Callable[[Dataset, Node, TokenStore, str], list[Item
     return items
 
 
+def _creatives(ds: Dataset, parent: Node, tokens: TokenStore, token: str) -> list[Item]:
+    gone = ds.vanished_creatives(_pos(parent)[0])
+    listed = _ad_items(ids.CREATIVE)(ds, parent, tokens, token)
+    return [item for item in listed if item[1][1:] not in gone]
+
+
 def _media(kind: str) -> Callable[[Dataset, Node, TokenStore, str], list[Item]]:
     def items(ds: Dataset, parent: Node, tokens: TokenStore, token: str) -> list[Item]:
         a = _pos(parent)[0]
@@ -126,7 +132,7 @@ EDGES: dict[tuple[str, str], Edge] = {
         "adcreative",
         None,
         _ID,
-        _ad_items(ids.CREATIVE),
+        _creatives,
         lambda ds, k: ds.creative(*k),
     ),
     (node.AD_ACCOUNT, "adimages"): Edge(

@@ -73,7 +73,10 @@ def _objects(ds: Dataset, kind: str) -> Iterator[Node]:
         elif kind == "ads":
             yield from (ds.ad(a, c, s, d) for c, s, d in ds.ad_keys(a))
         elif kind == "adcreatives":
-            yield from (ds.creative(a, c, s, d) for c, s, d in ds.ad_keys(a))
+            gone = ds.vanished_creatives(a)
+            yield from (
+                ds.creative(a, c, s, d) for c, s, d in ds.ad_keys(a) if (c, s, d) not in gone
+            )
         elif kind == "adimages":
             yield from ds.images(a)
         elif kind == "advideos":
