@@ -60,6 +60,10 @@ class _Refused(Exception):  # noqa: N818 - a carrier, not an error of its own
         self.problems = problems
 
 
+class _PipeClosed(Exception):  # noqa: N818 - a carrier, as above
+    """stdout's reader went away: carried past click, which would exit 1 without a word."""
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The ``tap-meta-ads`` entry point."""
     sys.exit(run(argv))
@@ -104,10 +108,8 @@ def _run(args: list[str]) -> int:
     except ConfigValidationError as exc:  # from --test, which validates while parsing
         _report(logger, list(exc.errors) or [str(exc)])
         return 1
-    except BrokenPipeError:
-        _silence_stdout()
-        logger.error("stdout was closed (the target stopped reading); the run stopped")
-        return 1
+    except (BrokenPipeError, _PipeClosed):
+        return _broken_pipe(logger)
     except Exception as exc:  # the last resort: one line, no secret
         _last_resort(logger, exc, args)
         return 1
@@ -154,6 +156,8 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
             return callback(**params)
         except ConfigValidationError as exc:
             raise _Refused(list(exc.errors) or [str(exc)]) from None
+        except BrokenPipeError:
+            raise _PipeClosed from None  # click would end it silently
 
     return invoke
 
@@ -228,11 +232,16 @@ def _secrets_in(args: list[str]) -> list[str]:
     return found
 
 
-def _silence_stdout() -> None:
-    """After a broken pipe, the interpreter's last flush of stdout would fail loudly too."""
+def _broken_pipe(logger: logging.Logger) -> int:
+    """stdout closed under the run: say so; the interpreter's last flush must not fail loudly."""
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    logger.error(
+        "stdout was closed while the run wrote to it (the target stopped reading): the run "
+        "stopped; see the target's log for why"
+    )
+    return 1
 
 
 @contextlib.contextmanager

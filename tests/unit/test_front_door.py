@@ -707,6 +707,32 @@ def test_a_signal_stops_the_run_in_one_line_without_another_state(
     assert not (messages[-1]["type"] == "STATE" and "Gracefully" in result.stderr)
 
 
+def test_a_target_that_stops_reading_ends_the_run_in_one_line(tmp_path, sandbox):
+    """Before: click ended it with exit 1 and not a word."""
+    config = {"access_token": "sandbox-token", "api_url": sandbox.base_url}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_META_ADS_", "HTTP"))}
+    err = tmp_path / "err.txt"
+    with err.open("w") as stderr:
+        process = subprocess.Popen(
+            [TAP, "--config", str(tmp_path / "config.json")],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=clean,
+            text=True,
+        )
+        assert process.stdout is not None
+        for _ in range(3):
+            process.stdout.readline()
+        process.stdout.close()  # the target went away
+        process.wait(timeout=60)
+    result = Result(process.returncode, "", err.read_text())
+    assert result.code == 1
+    assert "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+    assert "stdout was closed while the run wrote to it (the target stopped reading)" in result.last
+
+
 # -- the rest of the command line is as it was ----------------------------------------------------
 
 
