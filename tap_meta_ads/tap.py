@@ -177,6 +177,23 @@ class TapMetaAds(Tap):
 
     # -- discovery and sync ------------------------------------------------------------------
 
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The streams in discovery order (the SDK's ``load_streams`` sorts them by name).
+
+        Order matters: campaigns are read before ad sets and ads, so a parent changed in this
+        run is known when its children are read; ``sync_log`` comes last.
+        """
+        streams = super().streams
+        types: tuple[type[Stream], ...] = (*STREAM_TYPES, SyncLogStream)
+        order = {t: i for i, t in enumerate(types)}
+        last = order[SyncLogStream]  # custom reports come just before sync_log
+
+        def rank(name: str) -> float:
+            return order.get(type(streams[name]), last - 0.5)
+
+        return {name: streams[name] for name in sorted(streams, key=rank)}
+
     def discover_streams(self) -> list[Stream]:
         """Fixed streams, then one stream per custom report of ``insights_reports``."""
         types: list[type[Stream]] = [*STREAM_TYPES]
@@ -252,14 +269,15 @@ class TapMetaAds(Tap):
         self.run.log.log_summary(self.logger)
         failures = self.run.log.failures()
         if failures:
-            for lines in failures.values():
-                self.logger.error("FAILED %s", lines[0])
             self.logger.error(
                 "%d failed (accounts, or tokens for token-level streams): %s. The others "
                 "completed and their state advanced; what failed keeps its previous state.",
                 len(failures),
                 ", ".join(sorted(failures)),
             )
+            # Last, so the run's last line is a failure with its fix (people read that one).
+            for lines in failures.values():
+                self.logger.error("FAILED %s", lines[0])
             sys.exit(1)
 
 
