@@ -407,6 +407,77 @@ def compare(conn: psycopg.Connection[Any], schema: str, table: Table) -> list[st
     return problems
 
 
+# --- custom_conversions, activities and soft-deleted rows (tests/e2e/test_conversions_activities)
+
+
+def _json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value.strip() else None
+
+
+def history_tables(truth: Truth) -> list[Table]:
+    """custom_conversions and activities (activities' account comes from the object's id)."""
+    conversions = Table("custom_conversions", ("id",))
+    for row in truth.in_scope(truth.load("customconversions")):
+        conversions.add(
+            {
+                "id": row["id"],
+                "account_id": row["account_id"],
+                "name": row.get("name"),
+                "custom_event_type": row.get("custom_event_type"),
+                "rule": _json_text(row.get("rule")),
+                "pixel": row.get("pixel"),
+                "data_sources": row.get("data_sources"),
+                "default_conversion_value": row.get("default_conversion_value"),
+                "is_archived": row.get("is_archived"),
+                "creation_time": utc(row.get("creation_time")),
+                "last_fired_time": utc(row.get("last_fired_time")),
+            }
+        )
+    activities = Table("activities", ("account_id", "event_time", "object_id", "event_type"))
+    wanted = set(truth.account_ids)
+    for row in truth.load("activities"):
+        ref = sandbox_ids.decode(row["object_id"])
+        account = sandbox_ids.account_number(ref.account) if ref else None
+        if account in wanted:
+            activities.add(
+                {
+                    "account_id": account,
+                    "event_time": utc(row["event_time"]),
+                    "object_id": row["object_id"],
+                    "event_type": row["event_type"],
+                    "object_name": row.get("object_name"),
+                    "object_type": row.get("object_type"),
+                    "actor_name": row.get("actor_name"),
+                    "application_name": row.get("application_name"),
+                    "translated_event_type": row.get("translated_event_type"),
+                    "extra_data": _json_text(row.get("extra_data")),
+                }
+            )
+    return [conversions, activities]
+
+
+def soft_deleted(conn: psycopg.Connection[Any], schema: str, table: str) -> set[str]:
+    """Ids of the rows target-postgres marked deleted (``_sdc_deleted_at`` set)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f'SELECT id FROM "{schema}"."{table}" WHERE _sdc_deleted_at IS NOT NULL'  # noqa: S608
+        )
+        return {str(r[0]) for r in cur.fetchall()}
+
+
+def compare_live(conn: psycopg.Connection[Any], schema: str, table: Table) -> list[str]:
+    """As ``compare``, where rows marked deleted must be exactly those the truth lacks."""
+    problems = compare(conn, schema, table)
+    gone = soft_deleted(conn, schema, table.name)
+    listed = {str(key[0]) for key in table.rows}
+    problems = [p for p in problems if not any(f"unexpected row ('{i}',)" in p for i in gone)]
+    problems += [f"{table.name}: {i} is listed but marked deleted" for i in sorted(gone & listed)]
+    actual = {str(key[0]) for key in fetch(conn, schema, table) if key[0] != "__duplicate__"}
+    unmarked = sorted(actual - listed - gone)
+    problems += [f"{table.name}: {i} vanished but is not marked deleted" for i in unmarked]
+    return problems
+
+
 # --- insights_actions and sync_log (make demo, tests/e2e/test_warehouse_types.py) ---------
 ACTION_KEY = ("account_id", "ad_id", "date_start", "action_type", "attribution_window")
 
