@@ -145,7 +145,7 @@ def catalog_shape_problems(catalog: Any) -> list[str]:
     if not isinstance(catalog, Mapping):
         return [f"catalog: must be a JSON object with a streams list; {fix}"]
     streams = catalog.get("streams")
-    if not isinstance(streams, list):
+    if not isinstance(streams, (list, tuple)):
         return [f"catalog: has no streams list; {fix}"]
     problems = []
     for index, entry in enumerate(streams):
@@ -161,16 +161,16 @@ def catalog_shape_problems(catalog: Any) -> list[str]:
         if problem:
             problems.append(f"{where}: {problem}; {fix}")
         metadata = entry.get("metadata", [])
-        if not isinstance(metadata, list) or not all(
+        if not isinstance(metadata, (list, tuple)) or not all(
             isinstance(item, Mapping)
-            and isinstance(item.get("breadcrumb"), list)
+            and isinstance(item.get("breadcrumb"), (list, tuple))
             and isinstance(item.get("metadata"), Mapping)
             for item in metadata
         ):
             problems.append(f"{where}: metadata must be a list of {{breadcrumb, metadata}}; {fix}")
         keys = entry.get("key_properties")
         if keys is not None and not (
-            isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+            isinstance(keys, (list, tuple)) and all(isinstance(k, str) for k in keys)
         ):
             problems.append(f"{where}: key_properties must be a list of names; {fix}")
         if not isinstance(entry.get("replication_key"), (str, type(None))):
@@ -332,7 +332,7 @@ def _stream_state_problems(facts: StreamFacts, bookmark: Any, today: dt.date) ->
     if not isinstance(bookmark, Mapping):
         return [f"{where}: its bookmark must be an object; {START_FRESH}"]
     partitions = bookmark.get("partitions", [])
-    if not isinstance(partitions, list) or not all(
+    if not isinstance(partitions, (list, tuple)) or not all(
         isinstance(p, Mapping) and isinstance(p.get("context"), Mapping) for p in partitions
     ):
         return [f"{where}: partitions must be a list of {{context, ...}}; {START_FRESH}"]

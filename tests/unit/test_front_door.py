@@ -513,6 +513,14 @@ def test_a_catalog_may_deselect_streams_and_properties(write, monkeypatch):
     assert result.code == 0, result.stderr[-2000:]
 
 
+def test_the_tap_s_own_catalog_dict_is_taken_in_process():
+    """``catalog_dict`` holds tuples (key properties, breadcrumbs): the SDK's standard tests
+    hand it back as it is."""
+    catalog = TapMetaAds(config=GOOD).catalog_dict
+    assert isinstance(_entry(catalog, "ads")["key_properties"], tuple)
+    assert TapMetaAds(config=GOOD, catalog=catalog).streams["ads"].selected
+
+
 def _partitioned(stream: str, key: str, value: Any, account: str = "1") -> dict[str, Any]:
     partition = {
         "context": {"account_id": account},
