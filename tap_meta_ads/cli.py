@@ -2,11 +2,11 @@
 
 The SDK's command (``TapMetaAds.cli``) runs with ``standalone_mode=False``, so what goes wrong
 comes back here instead of ending in a traceback: a config, catalog or state file that is
-missing, not JSON or of the wrong shape; settings the tap refuses; an interruption. Each ends
-in one line on stderr naming the file, setting, stream or bookmark and the fix (the most
-important last: people read the last line) and a non-zero exit; nothing has been written to
-stdout by then. Anything unexpected ends in one redacted line as well (its traceback only
-with ``LOGLEVEL=DEBUG``).
+missing, not JSON or of the wrong shape; settings, a catalog or a state the tap refuses; an
+interruption; a target that stops reading. Each ends in one line on stderr naming the file,
+setting, stream or bookmark and the fix (the most important last: people read the last line)
+and a non-zero exit. What is refused before the run starts leaves stdout empty. Anything
+unexpected ends in one redacted line as well (its traceback only with ``LOGLEVEL=DEBUG``).
 
 SIGINT and SIGTERM are handled here, not by the SDK (whose handler writes a STATE and exits
 0): the run unwinds from wherever it is, writes no further message, says so and exits
