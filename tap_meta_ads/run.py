@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_meta_ads.graph.client import GraphClient, InsightsCalls
+from tap_meta_ads.graph.client import GraphClient
+from tap_meta_ads.graph.engine_calls import InsightsCalls
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
 from tap_meta_ads.graph.scope import CallScope, ClientPolicy
 from tap_meta_ads.insights import InsightsJobManager

@@ -35,8 +35,9 @@ from tap_meta_ads.graph.errors import (
 )
 from tap_meta_ads.graph.pacing import Pacer, PacerRegistry, RateLimitWaitExceededError
 from tap_meta_ads.graph.pagination import GraphCursorPaginator
-from tap_meta_ads.graph.scope import CallLog, CallScope, ClientPolicy, TokenSource, usage_type_of
-from tap_meta_ads.graph.usage import ADS_INSIGHTS, read_usage
+from tap_meta_ads.graph.scope import CallLog, CallScope, ClientPolicy, TokenSource
+from tap_meta_ads.graph.session import ScopedSession
+from tap_meta_ads.graph.usage import read_usage
 from tap_meta_ads.graph.versions import NEWEST
 
 #: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
@@ -50,52 +51,6 @@ RETRIED = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-class ScopedSession(requests.Session):
-    """A session bound to one scope: each ``send`` is signed, paced and observed.
-
-    Throttles are waited out here, as long as Meta says and within
-    ``max_rate_limit_wait_seconds``, without spending the retry budget; "reduce the amount
-    of data" halves ``limit`` and sends again at once. Other failures are returned for
-    ``GraphClient.check_response`` to raise.
-    """
-
-    def __init__(self, client: GraphClient, scope: CallScope) -> None:
-        super().__init__()
-        self._client = client
-        self._scope = scope
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        client, scope = self._client, self._scope
-        pacer = client.pacer(scope)
-        usage_type = usage_type_of(request.url or "", scope)
-        auth = client.auth(scope)
-        while True:
-            pacer.acquire(usage_type, scope.calls)
-            client.log.count(scope.subject, scope.stream, requests=1)
-            try:
-                response: requests.Response = super().send(auth(request.copy()), **kwargs)
-            except BaseException:
-                pacer.release(usage_type, scope.calls)
-                raise
-            client.observe_version(response, scope)
-            waited = pacer.waited_seconds
-            pacer.observe(read_usage(response.headers, scope.account_id), usage_type, scope.calls)
-            action = client.action_of(response)
-            if action is Action.THROTTLE:
-                try:
-                    client.wait_out_throttle(response, scope, pacer, usage_type)
-                finally:
-                    client.count_wait(scope, pacer.waited_seconds - waited)
-                continue
-            client.count_wait(scope, pacer.waited_seconds - waited)
-            if action is Action.SHRINK_PAGE:
-                request = client.shrink_page(request, scope)
-                continue
-            if action is None:  # a page that worked: grow a shrunk limit back
-                client.restore_page_size(scope)
-            return response
 
 
 class GraphClient:
@@ -434,30 +389,3 @@ def data_rows(response: requests.Response) -> Iterator[dict[str, Any]]:
         msg = f"HTTP {response.status_code}: the body has no data list"
         raise GraphRetriableError(msg, response)
     yield from (row for row in data if isinstance(row, dict))
-
-
-class InsightsCalls:
-    """The engine's view of the client: calls for one account, charged to ads_insights."""
-
-    STREAM = "insights report runs"
-    WHAT = "running insights report runs"
-
-    def __init__(self, client: GraphClient) -> None:
-        self._client = client
-
-    def _scope(self, account_id: str) -> CallScope:
-        return CallScope(
-            account_id=account_id, stream=self.STREAM, what=self.WHAT, usage_type=ADS_INSIGHTS
-        )
-
-    def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:
-        return self._client.get(self._scope(account_id), path, params)
-
-    def post(self, account_id: str, path: str, params: dict[str, str]) -> Any:
-        return self._client.post(self._scope(account_id), path, params)
-
-    def batch(self, account_id: str, requests: list[dict[str, str]]) -> list[dict[str, Any] | None]:
-        return self._client.batch(self._scope(account_id), requests)
-
-    def insights_throttle(self, account_id: str) -> float | None:
-        return self._client.pacer(self._scope(account_id)).insights_pct

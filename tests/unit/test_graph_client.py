@@ -33,7 +33,8 @@ from meta_ads_sandbox.faults import FaultConfig
 from meta_ads_sandbox.messages import ApiRequest, Outcome, error_reply
 from meta_ads_sandbox.ratelimit import RateLimitConfig, RateLimiter
 from meta_ads_sandbox.server import RunningSandbox
-from tap_meta_ads.graph.client import GraphClient, InsightsCalls
+from tap_meta_ads.graph.client import GraphClient
+from tap_meta_ads.graph.engine_calls import InsightsCalls
 from tap_meta_ads.graph.errors import GraphFatalError, GraphRetriableError
 from tap_meta_ads.graph.pacing import Pacer, PacerRegistry
 from tap_meta_ads.graph.scope import CallScope, ClientPolicy
@@ -114,7 +115,7 @@ def rig(
     """A client as ``build_run`` makes one, on fake time, with identity redaction (so nothing
     the tests find hidden was hidden by the redaction, only by the client)."""
     policy = ClientPolicy(
-        base_url=f"{running.base_url}/v25.0",
+        base_url=f"{running.base_url}/v27.0",
         app_secret=app_secret,
         page_size=page_size,
         timeout_seconds=5.0,
@@ -145,7 +146,7 @@ def on_fake_time(running: RunningSandbox, clock: FakeClock) -> RateLimiter:
 
 def spend_budget(limiter: RateLimiter, usage_type: str, calls: int) -> None:
     """Another app's calls fill the account's window: the next call is the one too many."""
-    path = f"/v25.0/act_{ACCOUNT}/x"
+    path = f"/v27.0/act_{ACCOUNT}/x"
     for _ in range(calls):
         assert limiter.admit(Call("another-app", ACCOUNT, usage_type, "GET", path, path)) is None
 

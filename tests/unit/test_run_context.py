@@ -387,7 +387,7 @@ def test_build_run_hands_the_settings_to_the_client():
 def test_build_run_lists_only_the_active_accounts_once(start_sandbox):
     running = start_sandbox(DatasetConfig(end_date=END, accounts=20))
     url = (
-        f"{running.base_url}/v25.0/me/adaccounts?fields=account_id,account_status&limit=100"
+        f"{running.base_url}/v27.0/me/adaccounts?fields=account_id,account_status&limit=100"
         f"&access_token={DEFAULT_TOKEN}"
     )
     with urllib.request.urlopen(url, timeout=10) as answer:  # the truth, without the tap
