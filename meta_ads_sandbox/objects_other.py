@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from meta_ads_sandbox import ids, node, vocab
+from meta_ads_sandbox import attribution, ids, node, vocab
 from meta_ads_sandbox.cores import AccountCore, AdCore, AdSetCore, user_name
 from meta_ads_sandbox.money import minor_per_usd, round_minor
 from meta_ads_sandbox.objects_ads import post_id
@@ -63,6 +63,9 @@ def account_node(seed: int, acct: AccountCore) -> node.Node:
     )
     data["capabilities"] = CAPABILITIES[: 1 + a % len(CAPABILITIES)]
     data["user_tasks"] = ["DRAFT", "ANALYZE", "ADVERTISE", "MANAGE"]
+    # The account's default for new ad sets: Meta's 7-day click, 1-day view, or a chosen one.
+    data["attribution_spec"] = attribution.spec("1d_click" if a % 2 else "7d_click_1d_view")
+    data["is_attribution_spec_system_default"] = a % 2 == 0
     return node.Node(node.AD_ACCOUNT, data["id"], a, data, acct.created, acct.created)
 
 

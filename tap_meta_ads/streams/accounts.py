@@ -52,6 +52,11 @@ class AdAccountStream(MetaAdsStream):
         sp.decimal("age", "Days since the account was opened."),
         sp.text_list("capabilities"),
         sp.text_list("user_tasks"),
+        sp.json_list(
+            "attribution_spec",
+            "The account's default attribution for new ad sets `[{event_type, window_days}]`.",
+        ),
+        sp.flag("is_attribution_spec_system_default"),
         sp.text("label", "The configured label of this account (`accounts[].label`)."),
         sp.text("client_id", "The configured client id of this account (`accounts[].client_id`)."),
     ).to_dict()

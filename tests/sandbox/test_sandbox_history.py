@@ -89,3 +89,12 @@ def test_insights_actions_name_the_custom_conversions(truth, jsonl):
     assert "PURCHASE" in {conversions[i]["custom_event_type"] for i in seen}
     assert {conversions[i]["custom_event_type"] for i in seen} <= {"PURCHASE", "LEAD"}
     assert not any(conversions[i]["is_archived"] for i in seen)
+
+
+def test_accounts_have_a_default_attribution_spec(client, accounts):
+    for act in accounts:
+        body = client.get(
+            f"/{act['id']}", fields="attribution_spec,is_attribution_spec_system_default"
+        ).body
+        assert body["attribution_spec"][0]["event_type"] == "CLICK_THROUGH"
+        assert isinstance(body["is_attribution_spec_system_default"], bool)
