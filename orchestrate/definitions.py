@@ -61,6 +61,7 @@ def shard_asset(count: int) -> dg.AssetsDefinition:
         for stream, account, source in run.taken:
             context.log.info("bookmark of account %s (%s) taken from %s", account, stream, source)
         if run.returncode != 0:
+            context.log.error("%s", run.stderr_tail)
             raise dg.Failure(
                 description=f"{run.suffix}: meltano run exited {run.returncode}",
                 metadata={"stderr": dg.MetadataValue.text(run.stderr_tail)},

@@ -118,12 +118,14 @@ class MeltanoProject:
         own = states.pop(own_id, {})
         merge = merge_owned(own, states, lambda account: shard_of(account, count) == index)
         if merge.changed:
-            self._checked(["state", "set", "--force", own_id, json.dumps(merge.state)])
+            self._checked(
+                ["state", "set", "--force", own_id, json.dumps({"singer_state": merge.state})]
+            )
         return merge
 
     def shard_home(self, index: int, count: int) -> Path:
         """The shard's own Meltano folder, with links to the project's installed plugins."""
-        project_home = Path(self.env.get("MELTANO_SYS_DIR_ROOT") or self.root / ".meltano")
+        project_home = Path(self._environ().get("MELTANO_SYS_DIR_ROOT") or self.root / ".meltano")
         home = project_home / "shards" / state_suffix(index, count)
         home.mkdir(parents=True, exist_ok=True)
         for kind in project_home.iterdir() if project_home.exists() else []:

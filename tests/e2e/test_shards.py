@@ -35,15 +35,21 @@ def _project(warehouse: Any, api: Any) -> MeltanoProject:
     )
 
 
+def _problems(run: ShardRun) -> list[str]:
+    """The lines of a shard's log that say what went wrong."""
+    lines = run.stderr.splitlines()
+    return [line[-300:] for line in lines if "rror" in line or "FAILED" in line][-12:]
+
+
 def _run_all(project: MeltanoProject, count: int) -> list[ShardRun]:
     runs = [project.run_shard(index, count) for index in range(count)]
     for run in runs:
-        assert run.returncode == 0, (run.suffix, run.stderr_tail)
+        assert run.returncode == 0, (run.suffix, _problems(run))
     return runs
 
 
 def _truth(api: Any, advance: int) -> warehouse_check.Truth:
-    truth = warehouse_check.Truth(api.truth(advance), [])
+    truth = warehouse_check.Truth(api.truth(advance), [], insights_since=START)
     truth.account_ids = truth.active_account_ids()
     return truth
 
@@ -117,3 +123,24 @@ def test_dagster_materialises_every_shard_partition(warehouse, sandbox_process, 
         materialized = instance.get_materialized_partitions(asset.key)
         assert materialized == set(keys)
         assert warehouse.compare(_truth(api, 0), TABLES) == []
+
+
+def test_parallel_shards_share_one_app_budget_without_lock_out(warehouse, sandbox_process):
+    """Three shards at once (threads, each its own meltano run and Meltano folder) against an
+    app-wide budget smaller than a cycle's calls: every shard paces on X-App-Usage and the
+    app's (#4), none fails, and the warehouse is the truth."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    budget = ["--app-wide-budget", "120", "--app-window", "20"]
+    with sandbox_process(DATASET, budget) as api:
+        project = _project(warehouse, api)
+        with ThreadPoolExecutor(3) as pool:
+            runs = list(pool.map(lambda i: project.run_shard(i, 3), range(3)))
+        for run in runs:
+            assert run.returncode == 0, (run.suffix, _problems(run))
+        app = api.admin("stats")["rate_limits"]["app_wide"]
+        assert app["admitted"] > app["budget"], app  # the cycle needed more than one window
+        assert app["refused"] <= 3 * 3, app  # a few probes per shard, never a lock-out
+        assert warehouse.compare(_truth(api, 0), TABLES) == []
+        failed = warehouse.query("SELECT count(*) FROM {schema}.sync_log WHERE status = 'failed'")
+        assert failed == [(0,)]

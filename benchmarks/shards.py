@@ -1,0 +1,188 @@
+"""Scale-out by shards: 1, 2 and 4 processes side by side on one world, one table.
+
+The agency world of ``benchmarks/agency_cycle.py`` (``--accounts`` 1,000, each 1 campaign x 2
+ad sets x 3 ads, ``--days`` 30, latency 50 ms, report runs 10 s), the tap as a user runs it
+(``tap-meta-ads --config --catalog [--state]``, the shipped defaults plus ``account_ids``,
+``start_date``, ``shard_count`` and ``shard_index``) against one ``meta-ads-sandbox serve``.
+For each shard count N, N tap processes run at once, each on its share: (a) the first full
+sync, then (b) the next 15-minute cycle from each shard's state (nothing changed). Printed per
+N and phase: wall time (the slowest shard), requests the sandbox answered, the peak RSS of the
+largest shard, and the wall time's ratio to one process. Figures are printed, never asserted.
+
+    .venv/bin/python benchmarks/shards.py --quick               # 40 accounts, minutes
+    .venv/bin/python benchmarks/shards.py --accounts 200 --shards 1,2,4
+    .venv/bin/python benchmarks/shards.py                       # 1,000 accounts
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agency_cycle import (
+    TOKEN,
+    Measured,
+    fmt,
+    print_table,
+    run_measured,
+    scan_output,
+    stats_delta,
+    tap_defaults,
+)
+from common import TAP, catalog_for
+
+from meta_ads_sandbox import ids
+from tests.support import Sandbox
+
+
+@dataclass
+class Cycle:
+    """One phase of N shards run at once."""
+
+    shards: int
+    phase: str
+    runs: list[Measured]
+    requests: int
+    states: list[dict[str, Any] | None]
+
+    @property
+    def wall_s(self) -> float:
+        return max(run.wall_s for run in self.runs)
+
+    @property
+    def ok(self) -> bool:
+        return all(run.returncode == 0 for run in self.runs)
+
+
+def run_shards(
+    sandbox: Sandbox,
+    config: dict[str, Any],
+    catalog: Path,
+    count: int,
+    states: list[dict[str, Any] | None],
+    work: Path,
+    phase: str,
+    limit: float,
+) -> Cycle:
+    """``count`` shards of the tap at once, each from its own state."""
+
+    def one(index: int) -> tuple[Measured, dict[str, Any] | None]:
+        folder = work / f"{count}-{index}-{phase}"
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(
+            json.dumps({**config, "shard_count": count, "shard_index": index})
+        )
+        args = [TAP, "--config", str(folder / "config.json"), "--catalog", str(catalog)]
+        if states[index] is not None:
+            (folder / "state.json").write_text(json.dumps(states[index]))
+            args += ["--state", str(folder / "state.json")]
+        out = folder / "singer.jsonl"
+        run = run_measured(args, stdout=out, stderr=folder / "tap.log", limit=limit)
+        state = scan_output(out).state
+        out.unlink()
+        return run, state
+
+    before = sandbox.admin("stats")
+    with ThreadPoolExecutor(count) as pool:
+        results = list(pool.map(one, range(count)))
+    delta = stats_delta(before, sandbox.admin("stats"))
+    return Cycle(
+        count,
+        phase,
+        [run for run, _ in results],
+        sum(delta["requests"].values()),
+        [state for _, state in results],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--shards", default="1,2,4", help="shard counts, side by side")
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--job-seconds", type=float, default=10.0)
+    parser.add_argument("--limit", type=float, default=3600.0, help="seconds per phase")
+    parser.add_argument("--quick", action="store_true", help="40 accounts, 3 days, 2 s runs")
+    args = parser.parse_args()
+    if args.quick:
+        args.accounts, args.days, args.job_seconds = 40, 3, 2.0
+    counts = [int(n) for n in args.shards.split(",")]
+    end = dt.date.today() - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=args.days - 1)
+    dataset = [
+        "--seed", "11", "--accounts", str(args.accounts), "--campaigns", "1", "--adsets", "2",
+        "--ads", "3", "--days", str(args.days), "--end-date", end.isoformat(),
+    ]  # fmt: skip
+    behaviour = ["--latency-ms", str(args.latency_ms), "--job-seconds", str(args.job_seconds)]
+    defaults = tap_defaults()
+    print(
+        f"== {args.accounts} accounts x (1 campaign x 2 ad sets x 3 ads), {args.days} days, "
+        f"latency {args.latency_ms} ms, report runs {args.job_seconds:g} s; shipped defaults "
+        f"({defaults['requests_per_second']} req/s per account, max_accounts_in_flight "
+        f"{defaults['max_accounts_in_flight']}, max_jobs_in_flight "
+        f"{defaults['max_jobs_in_flight']}); shards {counts}",
+        flush=True,
+    )
+    cycles: list[Cycle] = []
+    with tempfile.TemporaryDirectory(prefix="shards-") as tmp, contextlib.ExitStack() as stack:
+        work = Path(tmp)
+        sandbox = Sandbox.start(dataset, behaviour, work)
+        stack.callback(sandbox.stop)
+        config = {
+            "api_url": sandbox.base_url,
+            "access_token": TOKEN,
+            "account_ids": [ids.account_id(n) for n in range(args.accounts)],
+            "start_date": start.isoformat(),
+        }
+        (work / "config.json").write_text(json.dumps(config))
+        discovered = json.loads(
+            subprocess.run([TAP, "--discover"], capture_output=True, text=True, check=True).stdout
+        )
+        selected = {
+            s["tap_stream_id"]
+            for s in discovered["streams"]
+            for m in s["metadata"]
+            if m["breadcrumb"] == [] and m["metadata"].get("selected", True)
+        }
+        catalog = catalog_for(selected, work, work / "config.json")
+        for count in counts:
+            full = run_shards(
+                sandbox, config, catalog, count, [None] * count, work, "a", args.limit
+            )
+            print(f"   {count} shard(s): (a) {full.wall_s:.0f} s", flush=True)
+            cycle = run_shards(sandbox, config, catalog, count, full.states, work, "b", args.limit)
+            print(f"   {count} shard(s): (b) {cycle.wall_s:.0f} s", flush=True)
+            cycles += [full, cycle]
+    base = {c.phase: c.wall_s for c in cycles if c.shards == counts[0]}
+    rows = [
+        [
+            f"{c.shards} shard(s)",
+            {"a": "(a) full sync", "b": "(b) 15-min cycle"}[c.phase],
+            fmt(c.wall_s, 0, " s") + ("" if c.ok else " (failed)"),
+            f"{c.requests:,}",
+            fmt(max(r.peak_rss_mb for r in c.runs), 0, " MB"),
+            fmt(c.wall_s / base[c.phase] if base.get(c.phase) else None, 2, "x"),
+        ]
+        for c in cycles
+    ]
+    print()
+    print_table(
+        ["shards", "phase", "wall", "requests", "peak RSS / shard", f"vs {counts[0]}"], rows
+    )
+
+
+if __name__ == "__main__":
+    main()
