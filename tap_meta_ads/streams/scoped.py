@@ -52,6 +52,8 @@ class AccountScopedStream(MetaAdsStream):
         return False
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if not self.account_id_of(context):  # no account this run (e.g. a shard's empty share)
+            return
         full_table = self.replication_key is None
         if full_table and self._accounts_read == 0:
             # singer-sdk 0.54 writes RECORD messages with ``version=self._stream_version``

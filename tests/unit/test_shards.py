@@ -271,3 +271,22 @@ def test_app_usage_near_the_limit_holds_everyone_then_low_usage_frees_them():
 def test_a_registry_gives_all_its_pacers_one_app_gate():
     registry = PacerRegistry(2.0, 100.0)
     assert registry.get("1", "a").app is registry.get("2", "b").app is registry.app
+
+
+def test_a_shard_whose_share_is_empty_reads_and_fails_nothing():
+    others = [a for a in IDS if shard_of(a, 3) != 0][:3]
+    tap = TapMetaAds(
+        config={
+            "api_url": "http://127.0.0.1:9",  # nothing listens: any request would fail
+            "access_token": "secret-token-value",
+            "account_ids": others,
+            "shard_count": 3,
+            "shard_index": 0,
+        },
+        validate_config=True,
+    )
+    assert tap.run.account_ids() == []
+    for name in ("ad_account", "campaigns", "adcreatives"):
+        stream = tap.streams[name]
+        assert list(stream.get_records(None)) == []
+    assert tap.run.log.failures() == {}
