@@ -23,6 +23,7 @@ from tap_meta_ads.graph.auth import GraphAuth
 from tap_meta_ads.graph.errors import (
     MAX_BATCH,
     Action,
+    DailyQuotaError,
     GraphFatalError,
     GraphRetriableError,
     GraphThrottleError,
@@ -130,6 +131,8 @@ class GraphClient:
             info = error_info_from_response(response)
         action = classify(info)
         what = scope.what or scope.stream
+        if action is Action.THROTTLE and scope.quota_limited:
+            raise DailyQuotaError(info, scope.account_id, what)
         if action is Action.THROTTLE:
             wait = read_usage(response.headers, scope.account_id).regain_seconds or None
             raise GraphThrottleError(info.describe(), response, info, wait)

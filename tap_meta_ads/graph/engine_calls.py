@@ -6,6 +6,7 @@ log under "insights report runs" for that account.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tap_meta_ads.graph.client import GraphClient
@@ -30,8 +31,11 @@ class InsightsCalls:
     def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:
         return self._client.get(self._scope(account_id), path, params)
 
-    def post(self, account_id: str, path: str, params: dict[str, str]) -> Any:
-        return self._client.post(self._scope(account_id), path, params)
+    def post(
+        self, account_id: str, path: str, params: dict[str, str], *, quota_limited: bool = False
+    ) -> Any:
+        scope = replace(self._scope(account_id), quota_limited=quota_limited)
+        return self._client.post(scope, path, params)
 
     def batch(self, account_id: str, requests: list[dict[str, str]]) -> list[dict[str, Any] | None]:
         return self._client.batch(self._scope(account_id), requests)

@@ -374,6 +374,11 @@ class GraphFatalError(FatalAPIError):
         super().__init__(self.line)
 
 
+class DailyQuotaError(GraphFatalError):
+    """A throttle on a call Meta counts against a daily quota (opt-in breakdowns, reach with
+    old breakdowns): waiting minutes or retrying would only spend the rest of it."""
+
+
 class TooMuchDataError(GraphFatalError):
     """Insights data-per-call ceiling: the caller splits the query."""
 

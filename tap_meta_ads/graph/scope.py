@@ -28,6 +28,8 @@ class CallScope:
     usage_type: str | None = None
     #: Calls Meta charges for one request (a batch is charged per item).
     calls: int = 1
+    #: A throttle answer means a daily quota is used up: raised at once, never waited out.
+    quota_limited: bool = False
 
     @property
     def subject(self) -> str:

@@ -49,6 +49,8 @@ class ScopedSession(requests.Session):
             waited = pacer.waited_seconds
             pacer.observe(read_usage(response.headers, scope.account_id), usage_type, scope.calls)
             action = client.action_of(response)
+            if action is Action.THROTTLE and scope.quota_limited:
+                return response  # check_response raises DailyQuotaError: no wait, no retry
             if action is Action.THROTTLE:
                 try:
                     client.wait_out_throttle(response, scope, pacer, usage_type)

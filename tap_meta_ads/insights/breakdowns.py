@@ -9,6 +9,7 @@ alone only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 
 #: Breakdowns that may be combined, each group with any subset of itself.
@@ -44,6 +45,12 @@ def combination_problem(breakdowns: Collection[str]) -> str | None:
     if len(chosen) <= 1 or any(chosen <= group for group in COMBINABLE):
         return None
     return f"Meta does not combine {', '.join(sorted(chosen))}"
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier (the 28th at most, so every month has it)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, min(day.day, 28))
 
 
 def opt_in_breakdowns(breakdowns: Collection[str]) -> list[str]:

@@ -17,7 +17,12 @@ class GraphGet(Protocol):
 class GraphCalls(GraphGet, Protocol):
     """What the engine needs from the HTTP client (paced per account, retried, classified)."""
 
-    def post(self, account_id: str, path: str, params: dict[str, str]) -> Any: ...
+    def post(
+        self, account_id: str, path: str, params: dict[str, str], *, quota_limited: bool = False
+    ) -> Any:
+        """``quota_limited``: a throttle answer means a daily quota is used up (raise at once,
+        ``DailyQuotaError``), not a wait."""
+        ...
 
     def batch(
         self, account_id: str, requests: list[dict[str, str]]
@@ -33,8 +38,12 @@ class CountingCalls:
         self._calls = calls
         self._count = count
 
-    def post(self, account_id: str, path: str, params: dict[str, str]) -> Any:
+    def post(
+        self, account_id: str, path: str, params: dict[str, str], *, quota_limited: bool = False
+    ) -> Any:
         self._count(requests=1)
+        if quota_limited:
+            return self._calls.post(account_id, path, params, quota_limited=True)
         return self._calls.post(account_id, path, params)
 
     def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 from tap_meta_ads.graph.errors import (
     Action,
+    DailyQuotaError,
     GraphErrorInfo,
     GraphFatalError,
     TooMuchDataError,
@@ -180,6 +181,18 @@ class Coordinator:
     # -- report runs --------------------------------------------------------------------------
 
     def _on_created(self, part: Part, run_id: Any, exc: Exception | None) -> None:
+        if isinstance(exc, DailyQuotaError):  # Meta withholds it today: empty, not failed
+            self._release(part)
+            self._ledger.count(quota_skipped=1)
+            self._logger.warning(
+                "%s: %s: no rows for %s in this run (nothing is lost: the bookmark stays, the "
+                "next run asks again)",
+                part.group,
+                exc.line,
+                part.query.describe(),
+            )
+            self._ledger.close_part(part.group, [])
+            return
         if exc is not None:
             self._release(part)
             self._on_error(part, exc, "creating the report run")

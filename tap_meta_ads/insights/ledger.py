@@ -45,6 +45,7 @@ class Ledger:
             "failed": 0,
             "skipped": 0,
             "timed_out": 0,
+            "quota_skipped": 0,  # report runs Meta withheld for a used-up daily quota
             "restarted": 0,
             "splits": {"date": 0, "entity": 0, "fields": 0},
             "max_in_flight": 0,

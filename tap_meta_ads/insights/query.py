@@ -16,6 +16,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.insights.breakdowns import (
+    REACH_FIELDS,
+    REACH_HISTORY_MONTHS,
+    months_before,
+    opt_in_breakdowns,
+)
 from tap_meta_ads.insights.levels import level_of
 
 #: Always returned on insights rows; kept in both halves of a field split.
@@ -62,6 +68,16 @@ class ReportQuery:
 
     def breakdowns(self) -> tuple[str, ...]:
         return _list_param(self.param("breakdowns"))
+
+    def quota_limited(self, today: dt.date | None = None) -> bool:
+        """Whether Meta counts this query's report runs against a daily quota: opt-in
+        breakdowns, or reach with breakdowns starting more than 13 months ago."""
+        if opt_in_breakdowns(self.breakdowns()):
+            return True
+        if not self.breakdowns() or not REACH_FIELDS & set(self.fields):
+            return False
+        today = today or dt.datetime.now(dt.UTC).date()
+        return self.since < months_before(today, REACH_HISTORY_MONTHS)
 
     def time_increment(self) -> str:
         return (self.param("time_increment") or "1").strip()

@@ -247,7 +247,11 @@ class ThrottleGate:
 def create_run(calls: GraphCalls, query: ReportQuery) -> str:
     """``POST /act_<id>/insights``; the report run id (Meta sends a string or a number)."""
     account = query.account_id
-    body = calls.post(account, f"/act_{account}/insights", query.graph_params())
+    path = f"/act_{account}/insights"
+    if query.quota_limited():
+        body = calls.post(account, path, query.graph_params(), quota_limited=True)
+    else:
+        body = calls.post(account, path, query.graph_params())
     run_id = body.get("report_run_id") if isinstance(body, dict) else None
     if isinstance(run_id, bool) or not isinstance(run_id, (int, str)) or not str(run_id).isdigit():
         msg = f"account {account}: creating an insights report run returned no report_run_id"

@@ -26,6 +26,7 @@ from tap_meta_ads.insights import (
     ReportTooLargeError,
     level_columns,
 )
+from tap_meta_ads.insights.breakdowns import opt_in_breakdowns
 from tap_meta_ads.run import RunContext
 from tap_meta_ads.shaping import INT_MAX, INT_MIN
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES
@@ -330,6 +331,16 @@ def plan_insights(
 ) -> list[str]:
     """Submit every selected insights stream of every account; returns the planned groups."""
     planned: list[str] = []
+    for stream in streams:
+        opt_in = opt_in_breakdowns(stream.breakdowns)
+        if opt_in:
+            run.logger.warning(
+                "%s: %s need the ad account's opt-in since 2026-08-03: without it Meta returns "
+                "no rows for them and allows min(10, ad sets) report runs a day; once those "
+                "are used the report is empty until the next day (ask Meta to opt the account in)",
+                stream.name,
+                ", ".join(opt_in),
+            )
     for account_id in run.account_ids():
         if run.log.failed(account_id):
             continue
