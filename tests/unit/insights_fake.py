@@ -186,7 +186,9 @@ class FakeGraph:
 
     # -- GraphCalls ----------------------------------------------------------------------------
 
-    def post(self, account_id: str, path: str, params: dict[str, str]) -> Any:
+    def post(
+        self, account_id: str, path: str, params: dict[str, str], *, quota_limited: bool = False
+    ) -> Any:
         with self.lock:
             self.calls.append((self.clock.now, "POST", account_id, path, dict(params)))
             assert path == f"/act_{account_id}/insights"
