@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -48,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,8 @@ class Measured:
     timed_out: bool
     stderr: Path
     tree: dict[int, Seen] = field(default_factory=dict)
+    code: str = ""  # code_fingerprint() when the run started
+    load: float = 0.0  # the machine's 1-minute load average when the run ended
 
 
 def proc_cpu(pid: int, children: bool = False) -> float:
@@ -195,14 +199,17 @@ def run_measured(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     watch_tree: bool = False,
+    tick: Callable[[], None] | None = None,
 ) -> Measured:
     """Run ``command`` until it exits or ``limit`` seconds pass (then stop it).
 
     CPU and peak RSS come from ``wait4``'s rusage: the process and every descendant it waited
     for. With ``watch_tree`` the descendants (tap and target under Meltano) are sampled from
-    /proc twice a second: their CPU and VmHWM as last seen.
+    /proc twice a second: their CPU and VmHWM as last seen. ``tick`` is called about once a
+    second while the command runs.
     """
     tree: dict[int, Seen] = {}
+    code = code_fingerprint()
     start = time.perf_counter()
     with (stdout or Path(os.devnull)).open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
@@ -215,8 +222,12 @@ def run_measured(
             start_new_session=True,  # Ctrl-C reaches this script, which stops the run itself
         )
     timed_out = False
+    ticked = 0.0
     try:
         while True:
+            if tick is not None and time.perf_counter() - ticked >= 1.0:
+                ticked = time.perf_counter()
+                tick()
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -244,6 +255,8 @@ def run_measured(
         timed_out=timed_out,
         stderr=stderr,
         tree=tree,
+        code=code,
+        load=os.getloadavg()[0],
     )
 
 
@@ -370,6 +383,7 @@ class Phase:
     delta: dict[str, Any] = field(default_factory=dict)
     sandbox_cpu_s: float = 0.0
     note: str = ""
+    max_in_flight: int = 0  # report runs in flight at once, sampled every second
 
     @property
     def complete(self) -> bool:
@@ -379,6 +393,18 @@ class Phase:
         if self.out is None:
             return 0
         return sum(n for s, n in self.out.records.items() if predicate is None or predicate(s))
+
+
+class InFlight:
+    """Called every second: the most report runs the sandbox had in flight at once."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.most = 0
+
+    def __call__(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.most = max(self.most, self.sandbox.admin("stats")["jobs"].get("in_flight", 0))
 
 
 def run_tap_phase(
@@ -397,13 +423,15 @@ def run_tap_phase(
         state_args = ["--state", str(state_path)]
     out_path = work / f"singer-{name[1]}.jsonl"
     before, cpu_before = sandbox.admin("stats"), proc_cpu(sandbox.process.pid)
+    in_flight = InFlight(sandbox)
     run = run_measured(
         [TAP, "--config", str(config), "--catalog", str(catalog), *state_args],
         stdout=out_path,
         stderr=work / f"tap-{name[1]}.log",
         limit=limit,
+        tick=in_flight,
     )
-    phase = Phase(name, run, scan_output(out_path))
+    phase = Phase(name, run, scan_output(out_path), max_in_flight=in_flight.most)
     phase.delta = stats_delta(before, sandbox.admin("stats"))
     phase.sandbox_cpu_s = proc_cpu(sandbox.process.pid) - cpu_before
     out_path.unlink()
@@ -544,6 +572,8 @@ def report_agency(args: argparse.Namespace, phases: list[Phase], rps: float) -> 
         ["  batch requests", *cells(lambda p: f"{p.delta['requests'].get('batch', 0):,}"), ""],
         ["  insights POSTs (report runs)",
          *cells(lambda p: f"{p.delta['requests'].get('POST insights', 0):,}"), ""],
+        ["  report runs in flight (most, sampled 1/s)", *cells(lambda p: str(p.max_in_flight)),
+         ""],
         ["  calls of the slowest account",
          *cells(lambda p: f"{floors[p.name]['slowest_calls']:,}"), ""],
         ["tap CPU s", *cells(lambda p: fmt(p.run.cpu_s)), ""],
@@ -569,6 +599,10 @@ def report_agency(args: argparse.Namespace, phases: list[Phase], rps: float) -> 
                                    if r.get("status") == "failed"}))), ""],
         ["exit code", *cells(lambda p: "-" if p.run.returncode is None else str(p.run.returncode)),
          ""],
+        ["tracebacks on the tap's stderr", *cells(lambda p: str(tracebacks(p.run.stderr))), "0"],
+        ["code (HEAD + working tree hash)", *cells(lambda p: p.run.code), "same in every run"],
+        ["load average at the end (1 min)", *cells(lambda p: fmt(p.run.load)),
+         f"<= {os.cpu_count()} (cores)"],
     ]  # fmt: skip
     print()
     print_table(["agency", *[p.name for p in phases], "goal"], rows)
@@ -637,13 +671,19 @@ def agency_findings(
                 )
             runs = reference.delta["jobs"].get("created", 0)
             if runs:
+                most = max(1, reference.max_in_flight)
+                bound = runs * args.job_seconds / most
                 lines.append(
-                    f"  report runs: {runs:,} of {args.job_seconds:g} s; {jobs} in flight "
-                    f"(max_jobs_in_flight) need >= {runs * args.job_seconds / jobs:,.0f} s "
-                    f"(~{runs * args.job_seconds / jobs * GOAL_ACCOUNTS / n:,.0f} s at "
-                    f"{GOAL_ACCOUNTS:,} accounts): max_jobs_in_flight, or fewer runs per account "
-                    "(one per account and level today), bounds a cycle."
+                    f"  report runs: {runs:,} of {args.job_seconds:g} s, at most {most} in flight "
+                    f"(sampled; max_jobs_in_flight default {jobs} at start): they alone need "
+                    f">= {bound:,.0f} s (~{bound * GOAL_ACCOUNTS / n:,.0f} s at {GOAL_ACCOUNTS:,}"
+                    f" accounts, {runs / n:.1f} runs per account)."
                 )
+    codes = {p.run.code for p in phases if p.run is not None}
+    if len(codes) > 1:
+        lines.append(
+            "the tap's code changed between these runs (row 'code'): compare them with care."
+        )
     peaks = [p.run.peak_rss_mb for p in phases if p.run is not None]
     if peaks:
         lines.append(
@@ -662,6 +702,13 @@ def agency_findings(
             f"re-read <= {GOAL_REREAD_PCT:g} %: {cycle.name} re-read {pct:.0f} % of the full "
             f"sync's insights rows: {verdict}."
         )
+        hours = args.defaults.get("full_lookback_hours")
+        if hours:
+            lines.append(
+                f"  (b) ran right after (a); the tap re-reads its full lookback ({lookback} days)"
+                f" once every full_lookback_hours = {hours} h, so one cycle in "
+                f"{float(hours) * 4:g} re-reads more than (b) did."
+            )
     elif cycle is not None:
         why = cycle.note or "the full sync read no insights rows"
         lines.append(f"re-read <= {GOAL_REREAD_PCT:g} %: not measured ({why}).")
@@ -710,11 +757,13 @@ def million_world(args: argparse.Namespace, work: Path, stack: contextlib.ExitSt
         [TAP, "--discover"], stdout=None, stderr=folder / "discover.log", limit=120
     )
     cpu_before, stats_before = proc_cpu(sandbox.process.pid), sandbox.admin("stats")
+    in_flight = InFlight(sandbox)
     alone = run_measured(
         [TAP, "--config", str(config_path), "--catalog", str(catalog)],
         stdout=None,
         stderr=folder / "tap-alone.log",
         limit=args.limit,
+        tick=in_flight,
     )
     sandbox_alone = proc_cpu(sandbox.process.pid) - cpu_before
     stats_alone = sandbox.admin("stats")
@@ -751,6 +800,7 @@ def million_world(args: argparse.Namespace, work: Path, stack: contextlib.ExitSt
          *[f"{sum(d['requests'].values()):,}" for d in (delta_alone, delta_e2e)], ""],
         ["  report runs (POST insights)",
          *[f"{d['requests'].get('POST insights', 0):,}" for d in (delta_alone, delta_e2e)], ""],
+        ["  report runs in flight (most, sampled 1/s)", str(in_flight.most), "-", ""],
         ["  result pages (GET report_run/insights)",
          *[f"{d['requests'].get('GET report_run/insights', 0):,}"
            for d in (delta_alone, delta_e2e)], ""],
@@ -772,6 +822,10 @@ def million_world(args: argparse.Namespace, work: Path, stack: contextlib.ExitSt
         ["sandbox CPU s", fmt(sandbox_alone), fmt(sandbox_e2e), ""],
         ["exit code", "-" if alone.returncode is None else str(alone.returncode),
          "-" if e2e.returncode is None else str(e2e.returncode), ""],
+        ["tracebacks on stderr", str(tracebacks(alone.stderr)), str(tracebacks(e2e.stderr)), "0"],
+        ["code (HEAD + working tree hash)", alone.code, e2e.code, "same in every run"],
+        ["load average at the end (1 min)", fmt(alone.load), fmt(e2e.load),
+         f"<= {os.cpu_count()} (cores)"],
     ]  # fmt: skip
     print()
     print_table(["1 M rows", "(a) tap alone", "(b) meltano -> postgres", "goal"], table)
@@ -822,12 +876,14 @@ def million_findings(
             + f"), i.e. {cpu / budget:,.1f} cores at the goal's pace on a {cores}-core machine."
         )  # fmt: skip
         if busy < 0.75 * cores:
+            starved = e2e.load > cores
             lines.append(
-                f"  the run kept {busy:.1f} of {cores} cores busy on average: it waited more "
-                f"than it computed (floor {floors[1]['floor']:,.1f} s of its "
-                f"{e2e.wall_s:,.0f} s wall; the tap alone took {alone.wall_s:,.0f} s, "
-                "so the target adds the rest)."
-            )
+                f"  the run kept {busy:.1f} of {cores} cores busy on average: "
+                + (f"other work had the cores (load average {e2e.load:.1f})" if starved else
+                   "it waited more than it computed")
+                + f" (floor {floors[1]['floor']:,.1f} s of its {e2e.wall_s:,.0f} s wall; the tap"
+                f" alone took {alone.wall_s:,.0f} s)."
+            )  # fmt: skip
     sandbox_us = sandbox_e2e * 1e6 / loaded if loaded else math.nan
     if sandbox_us > 1e6 / GOAL_ROWS_PER_S:
         lines.append(
@@ -934,6 +990,45 @@ def meltano_run(
     ):
         loaded = conn.execute(f"SELECT count(*) FROM {schema}.ad_insights").fetchone()[0]
     return run, loaded, sandbox_cpu, postgres_cpu
+
+
+def code_fingerprint() -> str:
+    """A short hash of the tap's code as it is on disk now (HEAD + uncommitted changes).
+
+    Other people may change the code while a long benchmark runs: each run records this.
+    """
+    git = ["git", "-C", str(ROOT)]
+    digest = hashlib.sha1(usedforsecurity=False)
+    try:
+        for command in (
+            ["rev-parse", "HEAD"],
+            ["diff", "HEAD", "--", "tap_meta_ads", "meta_ads_sandbox"],
+        ):
+            digest.update(subprocess.run([*git, *command], capture_output=True, check=True).stdout)
+        untracked = subprocess.run(
+            [
+                *git,
+                "ls-files",
+                "--others",
+                "--exclude-standard",
+                "tap_meta_ads",
+                "meta_ads_sandbox",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    for name in sorted(untracked):
+        with contextlib.suppress(OSError):
+            digest.update(name.encode() + (ROOT / name).read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def tracebacks(stderr: Path) -> int:
+    with stderr.open(errors="replace") as handle:
+        return sum(1 for line in handle if "Traceback (most recent call last)" in line)
 
 
 # -- main -------------------------------------------------------------------------------------
