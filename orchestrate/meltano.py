@@ -9,6 +9,7 @@ project's system database (the state): ``MELTANO_DATABASE_URI`` when set, else
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -112,7 +113,18 @@ class MeltanoProject:
 
     def rebalance(self, index: int, count: int) -> Merge:
         """Merge into shard ``index`` of ``count``'s state the bookmarks of the accounts it owns
-        from every other state of the pipeline; written only when something was taken."""
+        from every other state of the pipeline; written only when something was taken.
+
+        Shards starting at once on this machine rebalance one at a time (a file lock): Meltano
+        migrates a new system database on first use, and two migrations at once break it.
+        """
+        home = Path(self._environ().get("MELTANO_SYS_DIR_ROOT") or self.root / ".meltano")
+        (home / "shards").mkdir(parents=True, exist_ok=True)
+        with (home / "shards" / "rebalance.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._rebalance(index, count)
+
+    def _rebalance(self, index: int, count: int) -> Merge:
         states = self.states()
         own_id = self.shard_state_id(index, count)
         own = states.pop(own_id, {})
