@@ -247,8 +247,11 @@ class Pacer:
             if bucket.estimated:
                 start = bucket.free_at(start, calls)
             held = self.app.admit(start)  # the app's budget: shared by every account
-            self.waited_seconds += max(0.0, held - max(start, now))
-            start = held
+            # Like the headers' pauses, the app's hold is cut to the wait the account has left.
+            extra = max(0.0, held - start)  # start >= now already
+            extra = min(extra, max(0.0, self.max_wait_seconds - self.waited_seconds))
+            self.waited_seconds += extra
+            start += extra
             self._next_at = start + 1.0 / self.rate
             if bucket.cap < math.inf:
                 bucket.next_at = start + 1.0 / bucket.cap

@@ -385,6 +385,8 @@ RANGES = {
     "job_poll_seconds": (0.1, 300, False),
     "job_timeout_seconds": (60, 86400, False),
     "progress_seconds": (0.5, 86400, False),
+    "shard_count": (1, 1000, False),
+    "shard_index": (0, 999, False),
 }
 
 
@@ -989,7 +991,11 @@ def test_any_sequence_of_calls_and_answers_keeps_the_pacer_sane(steps):
 def _refusal(name: str, value: float) -> list[str] | None:
     """The tap's error lines for ``name = value`` in an otherwise valid config (None: taken)."""
     try:
-        TapMetaAds(config={"access_token": "EAABtoken", name: value}, validate_config=True)
+        # shard_index is bounded by shard_count too: give it the most shards allowed
+        others = {"shard_count": 1000} if name == "shard_index" else {}
+        TapMetaAds(
+            config={"access_token": "EAABtoken", **others, name: value}, validate_config=True
+        )
     except ConfigValidationError as exc:
         return [str(line) for line in exc.errors]
     return None
