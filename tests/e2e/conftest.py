@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ class Warehouse:
         self.schema = f"e2e_{uuid.uuid4().hex[:16]}"
         self.system_db = tmp / "meltano.db"
         self.meltano_dir = tmp / ".meltano"  # made by the fixture: meltano_home()
+        self._conn: Any = None
 
     def env(self, api_url: str, **tap: str) -> dict[str, str]:
         env = {
@@ -134,9 +136,25 @@ class Warehouse:
         return problems
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        with warehouse_check.connect(self.port) as conn, conn.cursor() as cur:
+        with self._connection().cursor() as cur:
             cur.execute(sql.replace("{schema}", self.schema))
             return list(cur.fetchall())
+
+    def _connection(self) -> Any:
+        """One autocommit connection for all of this test's queries.
+
+        Tests poll the warehouse while a run loads it (a kill waits for rows): a connection
+        per query would spend more CPU on authentication than the runs spend on loading.
+        """
+        if self._conn is None or self._conn.closed:
+            self._conn = warehouse_check.connect(self.port)
+            self._conn.autocommit = True
+            weakref.finalize(self, self._conn.close)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
 
 def _warehouse(port: int, folder: Path, plugins: Path) -> Warehouse:
@@ -145,5 +163,7 @@ def _warehouse(port: int, folder: Path, plugins: Path) -> Warehouse:
 
 
 @pytest.fixture
-def warehouse(pg_port: int, meltano_plugins: Path, tmp_path: Path) -> Warehouse:
-    return _warehouse(pg_port, tmp_path, meltano_plugins)
+def warehouse(pg_port: int, meltano_plugins: Path, tmp_path: Path) -> Iterator[Warehouse]:
+    warehouse = _warehouse(pg_port, tmp_path, meltano_plugins)
+    yield warehouse
+    warehouse.close()
