@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import requests
-from singer_sdk import Tap
+from singer_sdk import Tap, metrics
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams import RESTStream
@@ -35,6 +35,16 @@ ACCOUNT_FAILURES = (
     requests.exceptions.RequestException,
     ConnectionResetError,
 )
+
+
+class PartitionCounter(metrics.Counter):
+    """The SDK's record counter, logged once per partition: the SDK counts all of a
+    partitioned stream's accounts in one counter and would tag their sum with the last one."""
+
+    def with_context(self, value: Context | None) -> None:
+        if self.value:
+            self.exit()  # log (and reset) the previous partition's records
+        super().with_context(value)
 
 
 class MetaAdsStream(RESTStream[str | None]):
@@ -195,6 +205,15 @@ class MetaAdsStream(RESTStream[str | None]):
             # The SDK would otherwise finalise the partition's progress markers into a
             # bookmark past rows that were never read (singer_sdk.helpers._state layout).
             self.get_context_state(context).pop("progress_markers", None)
+
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        """``record_count`` metrics per account, as when accounts were child contexts."""
+        tags: dict[str, Any] = {metrics.Tag.STREAM: self.name}
+        if endpoint:
+            tags[metrics.Tag.ENDPOINT] = endpoint
+        return PartitionCounter(metrics.Metric.RECORD_COUNT, tags, log_interval=log_interval)
 
     # -- read-ahead --------------------------------------------------------------------------
 

@@ -85,13 +85,13 @@ def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(
     warehouse, tmp_path, sandbox_process
 ):
     old, new = secret("expiring-token"), secret("fresh-token")
-    # The old token makes 10 calls: the connection check's /me, /me/adaccounts and one batch
-    # call for the 3 accounts (the sandbox counts the batch and each of its items), then
-    # account 1 and its campaigns, ad sets and ads. Its 11th call (planning the insights
-    # report runs) gets 190/463, as does everything after.
+    # The old token makes 6 calls, the connection check's: /me, /me/adaccounts and one batch
+    # call for the 3 accounts (the sandbox counts the batch and each item). Its 7th call, the
+    # first read of an account (accounts are read in parallel, and report runs start with the
+    # sync, so which read comes first is not fixed), gets 190/463, as does everything after.
     with sandbox_process(
         rs.dataset(32, "--token", old, "--token", new),
-        ["--job-seconds", "1", "--expire-token", f"{old}@10"],
+        ["--job-seconds", "1", "--expire-token", f"{old}@6"],
     ) as api:
         first_id, *others = rs.account_ids(api)
         env = rs.env_for(warehouse, api, tmpdir=tmp_path / "run-tmp", access_token=old)
@@ -107,21 +107,17 @@ def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(
             assert "code 190, subcode 463" in failed[0]
             fix = "Fix: the access token has expired: generate a new System User token"
             assert fix in failed[0]
-        # and the run's last word lists every failed account
+        # and the run's last words list every failed account
         assert any(
             "failed" in line and all(a in line for a in (first_id, *others)) for line in lines
         )
         assert "Traceback" not in first.stdout + first.stderr
 
-        # What could be read before the expiry is loaded: account 1's objects, nothing else.
-        assert rs.problems(warehouse, rs.truth_of(api, accounts=[first_id]), rs.MIRROR) == []
-        for table in rs.INSIGHTS:
+        # Nothing was half-written: no rows, no bookmark moved.
+        for table in rs.TABLES:
             assert rs.row_count(warehouse, table) == 0, table
         state = rs.meltano_state(env)
-        for stream in ("campaigns", "adsets", "ads"):
-            marks = rs.bookmarks(state, stream)
-            assert {a for a, value in marks.items() if value} == {first_id}, (stream, marks)
-        for stream in rs.INSIGHTS:
+        for stream in ("campaigns", "adsets", "ads", *rs.INSIGHTS):
             assert not any(rs.bookmarks(state, stream).values()), stream
 
         env_new = rs.env_for(warehouse, api, tmpdir=tmp_path / "run-tmp", access_token=new)
@@ -129,10 +125,9 @@ def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(
         assert second.returncode == 0, second.stderr[-4000:]
         truth = rs.truth_of(api)
         assert rs.problems(warehouse, truth) == []
-        # account 1's objects were bookmarked by the failed run: this run only re-read the
-        # boundary objects; the other accounts were read in full
-        assert rs.emitted(second, "campaigns", first_id) < 2
-        assert rs.emitted(second, "campaigns", others[0]) == 2
+        # every account was read in full by the new token's run
+        for account in (first_id, *others):
+            assert rs.emitted(second, "campaigns", account) == 2, account
 
         leaks = rs.scan_everything(
             [old, new], warehouse, env_new, [first, second], started, tmp_path / "run-tmp"

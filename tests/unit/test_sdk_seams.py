@@ -88,3 +88,26 @@ def test_partitioned_streams_keep_their_bookmark_as_a_progress_marker_until_fina
     assert "replication_key_value" not in state  # is_sorted is ignored with partitioning keys
     stream._finalize_state(state)
     assert state["replication_key_value"] == "2026-11-01T00:00:00+00:00"
+
+
+def test_record_counts_are_logged_per_account(caplog):
+    """The SDK counts a partitioned stream's records in one counter (``_sync_records``
+    switches its context per partition); ours logs each account's count on the switch."""
+    import logging
+
+    from tap_meta_ads.streams.base import PartitionCounter
+
+    tap = TapMetaAds(config={"access_token": "x", "account_ids": ["1", "2"]}, validate_config=False)
+    counter = tap.streams["campaigns"].get_record_counter()
+    assert isinstance(counter, PartitionCounter)
+    with caplog.at_level(logging.INFO, logger="singer_sdk.metrics"), counter:
+        for account, records in (("1", 3), ("2", 2)):
+            counter.with_context({"account_id": account})
+            for _ in range(records):
+                counter.increment()
+    lines = [r.getMessage() for r in caplog.records if "record_count" in r.getMessage()]
+    assert len(lines) == 2
+    assert '"value":3' in lines[0]
+    assert '"account_id":"1"' in lines[0]
+    assert '"value":2' in lines[1]
+    assert '"account_id":"2"' in lines[1]
