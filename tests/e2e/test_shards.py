@@ -131,7 +131,7 @@ def test_parallel_shards_share_one_app_budget_without_lock_out(warehouse, sandbo
     app's (#4), none fails, and the warehouse is the truth."""
     from concurrent.futures import ThreadPoolExecutor
 
-    budget = ["--app-wide-budget", "120", "--app-window", "20"]
+    budget = ["--app-wide-budget", "40", "--app-window", "20"]
     with sandbox_process(DATASET, budget) as api:
         project = _project(warehouse, api)
         with ThreadPoolExecutor(3) as pool:
