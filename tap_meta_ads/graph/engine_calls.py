@@ -42,3 +42,7 @@ class InsightsCalls:
 
     def insights_throttle(self, account_id: str) -> float | None:
         return self._client.pacer(self._scope(account_id)).insights_pct
+
+    def reach_throttle(self, account_id: str) -> float | None:
+        """The share of the account's daily reach report runs used (the reach throttle)."""
+        return self._client.pacer(self._scope(account_id)).reach_pct

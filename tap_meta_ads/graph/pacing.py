@@ -221,6 +221,7 @@ class Pacer:
         self.throttles = 0
         self.requests = 0
         self.insights_pct: float | None = None
+        self.reach_pct: float | None = None  # x-fb-ads-insights-reach-throttle
 
     def _bucket(self, usage_type: str | None) -> _Bucket:
         return self._buckets.setdefault(usage_type or "", _Bucket())
@@ -289,6 +290,8 @@ class Pacer:
                 own.in_flight = max(0, own.in_flight - calls)
             if usage.insights_pct is not None:
                 self.insights_pct = usage.insights_pct
+            if usage.reach_pct is not None:
+                self.reach_pct = usage.reach_pct
             if usage.app_pct is not None:
                 self.app.observe(usage.app_pct)
             if usage.reported:

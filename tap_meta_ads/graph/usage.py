@@ -41,6 +41,9 @@ class Usage:
     types: tuple[TypeUsage, ...] = ()  # X-Business-Use-Case-Usage, one entry per usage type
     reported: bool = True  # False when the response carried none of the usage headers
     app_pct: float | None = None  # X-App-Usage: the app's share, for every account (AppGate)
+    #: x-fb-ads-insights-reach-throttle: the share of the account's daily report runs for
+    #: reach with breakdowns older than 13 months (insights best practices, 2025-06-10).
+    reach_pct: float | None = None
 
 
 def _json_header(headers: Mapping[str, str], name: str) -> Any:
@@ -115,7 +118,15 @@ def read_usage(headers: Mapping[str, str], account_id: str | None = None) -> Usa
             100.0,
             max(_num(insights.get("app_id_util_pct")), _num(insights.get("acc_id_util_pct"))),
         )
+    reach = _json_header(headers, "x-fb-ads-insights-reach-throttle")
+    reach_pct = None
+    if isinstance(reach, dict):
+        reach_pct = min(
+            100.0,
+            max(_num(reach.get("acc_id_util_pct")), _num(reach.get("app_id_util_pct"))),
+        )
     return Usage(
+        reach_pct=reach_pct,
         pct=min(pct, 100.0),
         regain_seconds=min(regain_minutes * 60.0, LONGEST_WAIT),
         reset_seconds=min(reset, LONGEST_WAIT),

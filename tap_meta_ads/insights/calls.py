@@ -57,6 +57,11 @@ class CountingCalls:
     def insights_throttle(self, account_id: str) -> float | None:
         return self._calls.insights_throttle(account_id)
 
+    def reach_throttle(self, account_id: str) -> float | None:
+        """x-fb-ads-insights-reach-throttle as last seen (None: never, or not reported)."""
+        read = getattr(self._calls, "reach_throttle", None)
+        return read(account_id) if callable(read) else None
+
 
 def iter_pages(
     calls: GraphGet, account_id: str, path: str, params: dict[str, str]

@@ -72,8 +72,11 @@ class ReportQuery:
     def quota_limited(self, today: dt.date | None = None) -> bool:
         """Whether Meta counts this query's report runs against a daily quota: opt-in
         breakdowns, or reach with breakdowns starting more than 13 months ago."""
-        if opt_in_breakdowns(self.breakdowns()):
-            return True
+        return bool(opt_in_breakdowns(self.breakdowns())) or self.reach_limited(today)
+
+    def reach_limited(self, today: dt.date | None = None) -> bool:
+        """Reach with breakdowns starting more than 13 months ago: Meta omits reach,
+        frequency and cpp and allows 10 such report runs a day per account."""
         if not self.breakdowns() or not REACH_FIELDS & set(self.fields):
             return False
         today = today or dt.datetime.now(dt.UTC).date()

@@ -14,8 +14,15 @@ from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tap_meta_ads.graph.errors import MAX_BATCH, GraphFatalError, GraphRetriableError, is_fatal
-from tap_meta_ads.insights.calls import GraphCalls, iter_pages
+from tap_meta_ads.graph.errors import (
+    MAX_BATCH,
+    DailyQuotaError,
+    GraphErrorInfo,
+    GraphFatalError,
+    GraphRetriableError,
+    is_fatal,
+)
+from tap_meta_ads.insights.calls import CountingCalls, GraphCalls, iter_pages
 from tap_meta_ads.insights.ledger import Ledger
 from tap_meta_ads.insights.query import ReportQuery
 from tap_meta_ads.insights.spool import RowKey, Spool
@@ -248,6 +255,18 @@ def create_run(calls: GraphCalls, query: ReportQuery) -> str:
     """``POST /act_<id>/insights``; the report run id (Meta sends a string or a number)."""
     account = query.account_id
     path = f"/act_{account}/insights"
+    used = calls.reach_throttle(account) if isinstance(calls, CountingCalls) else None
+    if used is not None and used >= 100.0 and query.reach_limited():
+        # x-fb-ads-insights-reach-throttle: the day's reach runs are used; asking would only
+        # be refused (and counted)
+        info = GraphErrorInfo(http_status=0, message="x-fb-ads-insights-reach-throttle is at 100 %")
+        raise DailyQuotaError(
+            info,
+            account,
+            "",
+            line=f"account {account}: Meta's daily reach report runs are used "
+            "(x-fb-ads-insights-reach-throttle at 100 %)",
+        )
     if query.quota_limited():
         body = calls.post(account, path, query.graph_params(), quota_limited=True)
     else:

@@ -331,6 +331,7 @@ def plan_insights(
 ) -> list[str]:
     """Submit every selected insights stream of every account; returns the planned groups."""
     planned: list[str] = []
+    old_reach: set[str] = set()
     for stream in streams:
         opt_in = opt_in_breakdowns(stream.breakdowns)
         if opt_in:
@@ -351,6 +352,15 @@ def plan_insights(
             continue
         for stream in streams:
             query = stream.plan(account_id, timezone_name)
+            if query is not None and query.reach_limited() and stream.name not in old_reach:
+                old_reach.add(stream.name)
+                run.logger.warning(
+                    "%s: Meta omits reach, frequency and cpp for breakdown queries starting "
+                    "more than 13 months ago (from %s) and allows 10 such report runs a day per "
+                    "account (x-fb-ads-insights-reach-throttle); those columns stay empty there",
+                    stream.name,
+                    query.since,
+                )
             if query is not None:
                 group = f"{stream.name}/{account_id}"
                 manager.submit(group, query, stream.engine_key())
