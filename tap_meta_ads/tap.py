@@ -19,7 +19,12 @@ from tap_meta_ads.connection import check_connection
 from tap_meta_ads.connection import record as record_checks
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
-from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
+from tap_meta_ads.settings.checks import (
+    check_reports,
+    check_settings,
+    coerce_numbers,
+    schema_problems,
+)
 from tap_meta_ads.settings.env import environment_config
 from tap_meta_ads.settings.inputs import (
     InputError,
@@ -30,7 +35,7 @@ from tap_meta_ads.settings.inputs import (
 )
 from tap_meta_ads.settings.keys import history_warnings, trim_tokens, unknown_key_problems
 from tap_meta_ads.settings.model import Settings
-from tap_meta_ads.settings.schema import CONFIG_SCHEMA
+from tap_meta_ads.settings.schema import CONFIG_SCHEMA, DEFAULT_API_VERSION
 from tap_meta_ads.streams.accounts import AdAccountStream
 from tap_meta_ads.streams.activities import ActivitiesStream
 from tap_meta_ads.streams.ads import AdsStream
@@ -195,7 +200,19 @@ class TapMetaAds(Tap):
         return {name: streams[name] for name in sorted(streams, key=rank)}
 
     def discover_streams(self) -> list[Stream]:
-        """Fixed streams, then one stream per custom report of ``insights_reports``."""
+        """Fixed streams, then one stream per custom report of ``insights_reports``.
+
+        The reports are checked here too, so ``--discover`` (which the SDK runs without
+        validating the settings) refuses one Meta would reject, in one line per problem.
+        """
+        problems = check_reports(
+            self.config.get("insights_reports") or [],
+            reserved=reserved_stream_names(),
+            secrets=secrets_of(self.config),
+            version=str(self.config.get("api_version") or DEFAULT_API_VERSION),
+        )
+        if problems:
+            raise ConfigValidationError("insights_reports is invalid", errors=problems)
         types: list[type[Stream]] = [*STREAM_TYPES]
         types += [
             custom_report_type(report)

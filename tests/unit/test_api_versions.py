@@ -82,3 +82,28 @@ def test_wish_bid_is_never_requested_and_action_breakdowns_need_actions():
     (needs,) = _report_problems("v27.0", action_breakdowns=["action_type"])
     assert "add actions to fields" in needs
     assert _report_problems("v27.0", fields=["actions"], action_breakdowns=["action_type"]) == []
+
+
+def test_discover_refuses_a_report_meta_would_reject_in_one_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = {"insights_reports": [{**REPORT, "breakdowns": ["impression_device"]}]}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    tap = str(Path(sys.executable).parent / "tap-meta-ads")
+    result = subprocess.run(
+        [tap, "--config", str(tmp_path / "config.json"), "--discover"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.endswith(
+        "insights_reports[0].breakdowns: impression_device needs publisher_platform with it; "
+        "use breakdowns Meta combines"
+    )
+    assert "Traceback" not in result.stderr
