@@ -19,12 +19,7 @@ from tap_meta_ads.connection import check_connection
 from tap_meta_ads.connection import record as record_checks
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
-from tap_meta_ads.settings.checks import (
-    check_reports,
-    check_settings,
-    coerce_numbers,
-    schema_problems,
-)
+from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
 from tap_meta_ads.settings.env import environment_config
 from tap_meta_ads.settings.inputs import (
     InputError,
@@ -35,6 +30,7 @@ from tap_meta_ads.settings.inputs import (
 )
 from tap_meta_ads.settings.keys import history_warnings, trim_tokens, unknown_key_problems
 from tap_meta_ads.settings.model import Settings
+from tap_meta_ads.settings.reports import check_reports
 from tap_meta_ads.settings.schema import CONFIG_SCHEMA, DEFAULT_API_VERSION
 from tap_meta_ads.streams.accounts import AdAccountStream
 from tap_meta_ads.streams.activities import ActivitiesStream

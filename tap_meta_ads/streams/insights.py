@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation, Overflow, localcontext
 from typing import Any, ClassVar
 
 from singer_sdk import typing as th
@@ -26,10 +25,10 @@ from tap_meta_ads.insights import (
     ReportTooLargeError,
     level_columns,
 )
-from tap_meta_ads.insights.breakdowns import opt_in_breakdowns
+from tap_meta_ads.insights.breakdowns import months_before, opt_in_breakdowns
 from tap_meta_ads.run import RunContext
-from tap_meta_ads.shaping import INT_MAX, INT_MIN
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES
+from tap_meta_ads.streams.action_stats import numeric_action_stats, sum_actions
 from tap_meta_ads.streams.scoped import AccountScopedStream
 from tap_meta_ads.timezones import today_in
 
@@ -99,48 +98,6 @@ def report_signature(parts: dict[str, Any]) -> str:
     """A short fingerprint of what a report asks for, kept in state to detect changes."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _number(value: Any) -> Decimal | None:
-    """A finite number from Meta's numeric strings; None for anything else (NaN, inf...)."""
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return None
-    return number if number.is_finite() else None
-
-
-def _sum_actions(stats: Any, types: tuple[str, ...] | None = None) -> int | Decimal | None:
-    """Sum of the stats' ``value``; a sum that is no 64-bit integer is left for shaping to
-    refuse (stored as null with a warning)."""
-    if not isinstance(stats, list):
-        return None
-    with localcontext() as context:
-        context.traps[Overflow] = context.traps[InvalidOperation] = False
-        total = Decimal(0)
-        for stat in stats:
-            if isinstance(stat, dict) and (types is None or stat.get("action_type") in types):
-                total += _number(stat.get("value")) or 0
-    if total.is_finite() and INT_MIN <= total <= INT_MAX:
-        return int(total)
-    return total
-
-
-def numeric_action_stats(stats: Any) -> Any:
-    """``[{"action_type": "lead", "value": "5", "7d_click": "4"}]`` with numbers as numbers."""
-    if not isinstance(stats, list):
-        return stats
-    result = []
-    for stat in stats:
-        if not isinstance(stat, dict):
-            continue
-        converted = {}
-        for key, value in stat.items():
-            is_label = key == "action_type" or key.startswith("action_")
-            number = None if is_label else _number(value)
-            converted[key] = number if number is not None else value
-        result.append(converted)
-    return result
 
 
 class InsightsStream(AccountScopedStream):
@@ -246,7 +203,7 @@ class InsightsStream(AccountScopedStream):
             self._full_window.add(account_id)
         if self.time_increment == "all_days":  # one row per window: always the whole window
             start = _configured_start(settings.start_date, today)
-        oldest = _months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
+        oldest = months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
         start = max(start, oldest)
         if self.time_increment == "monthly":  # months are read whole, so rows never overlap
             start = max(start.replace(day=1), oldest)
@@ -305,9 +262,9 @@ class InsightsStream(AccountScopedStream):
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
         types = self.run.settings.conversion_action_types
-        row["conversions"] = _sum_actions(row.get("actions"), types)
+        row["conversions"] = sum_actions(row.get("actions"), types)
         for name, source in VIDEO_FIELDS.items():
-            row[name] = _sum_actions(row.get(source))
+            row[name] = sum_actions(row.get(source))
         for name in ACTION_LISTS:
             if name in row:
                 row[name] = numeric_action_stats(row[name])
@@ -371,11 +328,6 @@ def plan_insights(
 
 def _configured_start(start_date: dt.date | None, today: dt.date) -> dt.date:
     return start_date or today - dt.timedelta(days=30)
-
-
-def _months_before(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return dt.date(year, month + 1, min(day.day, 28))
 
 
 class AccountInsightsStream(InsightsStream):

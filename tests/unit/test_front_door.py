@@ -624,7 +624,7 @@ def test_the_first_day_named_is_the_one_the_insights_streams_read_from():
     from tap_meta_ads.streams import insights
 
     for today in (TODAY, dt.date(2024, 3, 31), dt.date(2026, 1, 1), dt.date(2025, 2, 28)):
-        clamp = insights._months_before(today, insights.HISTORY_MONTHS) + dt.timedelta(days=1)
+        clamp = insights.months_before(today, insights.HISTORY_MONTHS) + dt.timedelta(days=1)
         assert oldest_insights_day(today) == clamp
 
 
