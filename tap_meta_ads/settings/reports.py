@@ -10,7 +10,11 @@ from typing import Any
 from tap_meta_ads.insights.breakdowns import DEAD_FIELDS, combination_problem
 from tap_meta_ads.insights.versions import action_breakdowns, breakdowns, insights_fields
 from tap_meta_ads.secrets import quoted
-from tap_meta_ads.settings.schema import ATTRIBUTION_WINDOWS, DEFAULT_API_VERSION
+from tap_meta_ads.settings.schema import (
+    ATTRIBUTION_WINDOWS,
+    DEFAULT_API_VERSION,
+    RETIRED_WINDOWS,
+)
 
 LEVELS = ("account", "campaign", "adset", "ad")
 TIME_INCREMENTS = ("1", "monthly", "all_days")
@@ -67,7 +71,12 @@ def _check_report_values(
     )
     for key, allowed in checks:
         for value in report.get(key) or []:
-            if value not in allowed:
+            if key == "action_attribution_windows" and value in RETIRED_WINDOWS:
+                problems.append(
+                    f"{where}.{key}: {value} was retired by Meta on 2026-01-12 and returns no "
+                    "data; remove it"
+                )
+            elif value not in allowed:
                 problems.append(
                     f"{where}.{key}: {quoted(value, 40, secrets)} is not a {version} "
                     f"{key.rstrip('s').replace('_', ' ')}; remove or correct it"

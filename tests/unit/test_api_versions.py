@@ -107,3 +107,11 @@ def test_discover_refuses_a_report_meta_would_reject_in_one_line(tmp_path):
         "use breakdowns Meta combines"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_reports_retired_window_is_refused_with_the_retirement_date():
+    (problem,) = _report_problems("v27.0", action_attribution_windows=["1d_click", "7d_view"])
+    assert problem == (
+        "insights_reports[0].action_attribution_windows: 7d_view was retired by Meta on "
+        "2026-01-12 and returns no data; remove it"
+    )
