@@ -17,10 +17,30 @@ subprocess against ``meta-ads-sandbox serve`` (a subprocess too), token ``sandbo
    one campaign paused, one ad set renamed, the last 3 days restated).
 2. **1 M rows** -- about ``--rows`` ad-level daily insights rows (1,000,000; ``--quick``
    50,000): 10 accounts x 10 campaigns x 10 ad sets x N ads x 90 days, N chosen from the
-   sandbox's delivery rate (about 30 % of ad-days have delivery). (a) the tap alone, ad_account
+   sandbox's delivery rate (about 25 % of ad-days have delivery). (a) the tap alone, ad_account
    and ad_insights selected, Singer messages to /dev/null; (b) ``meltano run tap-meta-ads
    target-postgres`` from this project (meltano.yml's settings; env overrides for the sandbox,
    the accounts, the selection and a throwaway PostgreSQL).
+
+Rows of the tables (columns are the runs; the last column is the goal):
+
+- wall s: the tap's (or ``meltano run``'s) wall time; "x N (linear)": scaled to 1,000 accounts.
+- floor s: max(latency floor, rate floor). Latency floor: the busiest account's calls x the
+  latency (its calls one after the other), or one report run's length if the run made any.
+  Rate floor: every account's calls / (requests_per_second x all accounts at once). Calls are
+  what the sandbox charged per account (``/__admin/stats``; a batch item counts 1, as Meta
+  charges). wall / floor: how far the run is from what no client can beat.
+- sandbox requests: every call the sandbox answered (batch items and batch envelopes counted);
+  report runs in flight: the most the sandbox had at once (sampled every second).
+- tap CPU s, peak RSS: ``wait4`` rusage of the tap process (user + system; ru_maxrss); under
+  Meltano, tap and target are sampled from /proc (utime + stime, VmHWM). us / record: tap CPU
+  / RECORD messages; "less start-up" subtracts a ``--discover`` run's CPU.
+- records per stream: RECORD messages on the tap's stdout (agency) or the SDK's record_count
+  counters (tap alone, stdout to /dev/null); rows in PostgreSQL after ``meltano run``.
+- re-read %: the insights rows (every insights stream) a cycle emitted, of (a)'s.
+- sandbox / PostgreSQL CPU s: /proc of the sandbox, and of the postmaster and its children.
+- code: a hash of HEAD and the working tree of tap_meta_ads/ and meta_ads_sandbox/ when the
+  run started (others may change the code meanwhile); load average: the machine's, at the end.
 
 Every run has a time limit (``--limit``): a run that reaches it is stopped and reported as
 "> limit"; the runs needing its state are skipped. Sandbox, PostgreSQL and temporary folders
