@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ __all__ = [
     "meltano",
     "meltano_home",
     "postgres_server",
+    "stop_recorded_postgres",
     "throwaway_postgres",
     "wait_for",
     "warehouse_check",
@@ -64,9 +66,13 @@ class Sandbox:
     def start(cls, dataset: list[str], behaviour: list[str] | None, workdir: Path) -> Sandbox:
         """Serve on a free loopback port; returns once the server prints its base URL."""
         log = workdir / "sandbox.log"
+        # SIGTERM to the sandbox should this process die first (a killed pytest-xdist worker)
+        setpriv = shutil.which("setpriv")
+        orphan_guard = [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
         with log.open("w") as log_handle:
             process = subprocess.Popen(
                 [
+                    *orphan_guard,
                     str(BIN / "meta-ads-sandbox"),
                     "serve",
                     "--host",
@@ -133,18 +139,31 @@ class Sandbox:
 
 
 @contextmanager
-def postgres_server() -> Iterator[int]:
+def postgres_server(record: Path | None = None) -> Iterator[int]:
     """A throwaway PostgreSQL cluster on a free loopback port (yields the port).
 
     Its folder is made in the system's temporary folder, not pytest's: as root the server
-    runs as the ``postgres`` user, who cannot enter pytest's private folders.
+    runs as the ``postgres`` user, who cannot enter pytest's private folders. While it runs,
+    ``record`` (if given) holds that folder, for ``stop_recorded_postgres`` to find it should
+    this process die before it stops the server.
     """
     root = Path(tempfile.mkdtemp(prefix="pg-"))
-    port = throwaway_postgres.start(root)
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(str(root))
     try:
-        yield port
+        yield throwaway_postgres.start(root)
     finally:
         throwaway_postgres.stop(root)
+        if record is not None:
+            record.unlink(missing_ok=True)
+
+
+def stop_recorded_postgres(records: Path) -> None:
+    """Stop the servers whose ``postgres_server`` record is still in ``records``."""
+    for record in records.glob("*"):
+        throwaway_postgres.stop(Path(record.read_text()))
+        record.unlink(missing_ok=True)
 
 
 def meltano(

@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import install_plugins, meltano, meltano_home, postgres_server, warehouse_check
+from tests.support import (
+    install_plugins,
+    meltano,
+    meltano_home,
+    postgres_server,
+    stop_recorded_postgres,
+    warehouse_check,
+)
 
 #: The end-to-end tests, longest first (seconds on 4 workers sharing 2 cores).
 LONGEST_FIRST = [
@@ -66,17 +73,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = order + others
 
 
-@pytest.fixture(scope="session")
-def pg_port() -> Iterator[int]:
-    """This worker's PostgreSQL (each xdist worker has its own session, hence its own)."""
-    with postgres_server() as port:
-        yield port
-
-
 def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder shared by every worker of this test run (the basetemp above the workers')."""
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def pg_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """This worker's PostgreSQL (each xdist worker has its own session, hence its own)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with postgres_server(_run_folder(tmp_path_factory) / "postgres" / worker) as port:
+        yield port
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """At the very end (the xdist controller, after its workers): stop any server a worker
+    could not stop itself because it was killed."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or not session.config.pluginmanager.hasplugin("dsession"):
+        return  # not an xdist controller: the fixture's own teardown stops the server
+    stop_recorded_postgres(factory.getbasetemp() / "postgres")
 
 
 @pytest.fixture(scope="session")
