@@ -3,6 +3,7 @@
 - POST /__admin/advance            next epoch of changes and restatements -> {"epoch": n}
 - GET  /__admin/stats              request counts, errors, rate limits, faults, jobs, epoch
 - POST /__admin/revoke?token=T&account=N   token T loses 1-based account N (403/200 from then on)
+- GET  /__admin/requests           the last Graph calls: method, path, account, started, answered
 - GET  /__admin/config             the dataset the server generates (seed, sizes, dates, tokens)
 """
 
@@ -25,6 +26,8 @@ def handle(sb: Sandbox, method: str, path: str, params: dict[str, str]) -> tuple
         return 200, {"epoch": sb.dataset.advance()}
     if action == "stats" and method == "GET":
         return 200, sb.stats()
+    if action == "requests" and method == "GET":
+        return 200, {"data": sb.calls()}
     if action == "config" and method == "GET":
         cfg = sb.dataset.config
         return 200, {

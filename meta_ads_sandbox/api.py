@@ -6,8 +6,9 @@ the Call -> `faults.pick` -> `limiter.admit` -> execute -> usage headers.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,6 +32,9 @@ from meta_ads_sandbox.ratelimit import RateLimiter
 from meta_ads_sandbox.rng import hex_digest
 
 VERSION_WARNING = "X-Ad-Api-Version-Warning"
+#: Graph calls kept in the journal (about 200 bytes each).
+JOURNAL_LENGTH = 50_000
+_ACCOUNT_IN_PATH = re.compile(r"act_\d+")
 INSIGHT_NODES = (node.AD_ACCOUNT, node.CAMPAIGN, node.AD_SET, node.AD)
 
 
@@ -72,6 +76,9 @@ class Sandbox:
         self._counter = 0
         self.requests: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        # When each Graph call arrived and was answered (the last JOURNAL_LENGTH of them), for
+        # tests that look at concurrency and pacing: GET /__admin/requests.
+        self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_LENGTH)
 
     # -- bookkeeping --------------------------------------------------------------------------
     def trace_id(self) -> str:
@@ -89,6 +96,24 @@ class Sandbox:
                 err = reply.error
                 label = str(err.code) + (f"/{err.subcode}" if err.subcode is not None else "")
                 self.errors[label] += 1
+
+    def note_call(self, method: str, path: str, started: float, answered: float) -> None:
+        """Journal one Graph call (monotonic seconds) with the ad account its path names."""
+        account = _ACCOUNT_IN_PATH.search(path)
+        entry = {
+            "method": method,
+            "path": path,
+            "account": account.group(0) if account else None,
+            "started": started,
+            "answered": answered,
+        }
+        with self._lock:
+            self.journal.append(entry)
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The journal, oldest first (`GET /__admin/requests`)."""
+        with self._lock:
+            return list(self.journal)
 
     # -- versions -----------------------------------------------------------------------------
     def version_refusal(self, version: str) -> GraphError | None:

@@ -125,6 +125,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body = admin.handle(sb, method, path, params)
             self._send(status, json.dumps(body).encode(), {"Content-Type": JSON_TYPE})
             return
+        started = time.monotonic()
         if sb.config.latency_ms:
             time.sleep(sb.config.latency_ms / 1000)
         req = ApiRequest(
@@ -143,6 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             outcome = sb.serve(req)
         self._answer(outcome, None if sb.config.new_app else protocol.callback(req))
+        sb.note_call(method, path, started, time.monotonic())
 
     def _answer(self, outcome: Outcome, callback: str | None = None) -> None:
         if outcome.fault == "drop":
