@@ -28,6 +28,16 @@ NEEDS: dict[str, str] = {
 OPT_IN = frozenset(
     {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
 )
+#: Hourly breakdowns: read one day per report run (time_increment 1). Reach, frequency and cpp
+#: are not available with them (whether Meta omits or refuses them: unconfirmed), and Meta keeps
+#: them for a limited time (13 months by third-party summaries of the 2026-01-12 changes;
+#: exact limits unconfirmed).
+HOURLY = frozenset(
+    {
+        "hourly_stats_aggregated_by_advertiser_time_zone",
+        "hourly_stats_aggregated_by_audience_time_zone",
+    }
+)
 #: Insights fields Meta declares and never fills (null or wrong values): never requested.
 DEAD_FIELDS = {"wish_bid": "Meta returns null or wrong values for it"}
 #: Meta omits these for breakdown queries starting more than 13 months ago.

@@ -191,6 +191,7 @@ class Coordinator:
                 exc.line,
                 part.query.describe(),
             )
+            self._ledger.mark_incomplete(part.group)
             self._ledger.close_part(part.group, [])
             return
         if exc is not None:

@@ -35,6 +35,8 @@ class Ledger:
         self._clock = clock
         self._groups: dict[str, GroupState] = {}
         self._failed: dict[str, Exception] = {}
+        #: Groups with a part Meta withheld (a used-up daily quota): some days are missing.
+        self._incomplete: set[str] = set()
         self._stopped: BaseException | None = None
         self.started_at: float | None = None
         self.last_done: float | None = None
@@ -86,6 +88,15 @@ class Ledger:
                 state.open -= 1
             self.last_done = self._clock()
             self.cond.notify_all()
+
+    def mark_incomplete(self, group: str) -> None:
+        with self.cond:
+            self._incomplete.add(group)
+
+    def incomplete(self, group: str) -> bool:
+        """Whether Meta withheld a part of the group (its rows lack some days)."""
+        with self.cond:
+            return group in self._incomplete
 
     def fail(self, group: str, exc: Exception) -> bool:
         """Record the group's error (the first one wins); True if this was the first."""

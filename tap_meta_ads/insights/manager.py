@@ -123,6 +123,10 @@ class InsightsJobManager:
         self.start()
         yield from self._require_open().rows(group)
 
+    def incomplete(self, group: str) -> bool:
+        """Whether Meta withheld part of the group (a daily quota): its state must not move."""
+        return self._ledger.incomplete(group)
+
     def stats(self) -> dict[str, Any]:
         """Runs started, completed, failed, skipped, restarted; splits by kind; requests; time."""
         return self._ledger.snapshot()

@@ -7,7 +7,12 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from tap_meta_ads.insights.breakdowns import DEAD_FIELDS, combination_problem
+from tap_meta_ads.insights.breakdowns import (
+    DEAD_FIELDS,
+    HOURLY,
+    REACH_FIELDS,
+    combination_problem,
+)
 from tap_meta_ads.insights.versions import action_breakdowns, breakdowns, insights_fields
 from tap_meta_ads.secrets import quoted
 from tap_meta_ads.settings.schema import (
@@ -98,6 +103,17 @@ def _check_report_rules(where: str, report: Mapping[str, Any]) -> list[str]:
     combination = combination_problem(breakdowns)
     if combination:
         problems.append(f"{where}.breakdowns: {combination}; use breakdowns Meta combines")
+    hourly = sorted(HOURLY.intersection(breakdowns))
+    if hourly and str(report.get("time_increment") or "1") != "1":
+        problems.append(
+            f"{where}.time_increment: {hourly[0]} is read one day per report run; use 1"
+        )
+    unavailable = sorted(REACH_FIELDS.intersection(fields)) if hourly else []
+    if unavailable:
+        problems.append(
+            f"{where}.fields: {', '.join(unavailable)} are not available with {hourly[0]}; "
+            "remove them"
+        )
     if report.get("action_breakdowns") and "actions" not in fields:
         problems.append(
             f"{where}.action_breakdowns: Meta needs the actions field with action breakdowns; "

@@ -3,7 +3,8 @@
 Rows come from the insights job manager (async report runs for every account at once, see
 ``tap_meta_ads.insights``); a stream only plans its windows, reads its account's finished rows in
 date order and shapes them. State is per account: the bookmark is the last day emitted and
-each run re-reads ``lookback_days`` before it, because Meta restates recent days.
+each run re-reads ``lookback_days`` before it, because Meta restates recent days; a long first
+sync reads the recent days of every account first (``insights_plan``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from singer_sdk import typing as th
@@ -20,15 +23,22 @@ from singer_sdk.helpers.types import Context
 from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.insights import (
-    InsightsJobManager,
     ReportQuery,
     ReportTooLargeError,
     level_columns,
 )
-from tap_meta_ads.insights.breakdowns import months_before, opt_in_breakdowns
-from tap_meta_ads.run import RunContext
+from tap_meta_ads.insights.breakdowns import HOURLY, months_before
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.action_stats import numeric_action_stats, sum_actions
+from tap_meta_ads.streams.insights_plan import (
+    HISTORY_FROM_KEY,
+    configured_start,
+    history_gap,
+    loaded_from,
+    moment,
+    one_day_each,
+    recent_first,
+)
 from tap_meta_ads.streams.scoped import AccountScopedStream
 from tap_meta_ads.timezones import today_in
 
@@ -118,6 +128,13 @@ class InsightsStream(AccountScopedStream):
         #: Accounts whose whole lookback window (or whole history) this run reads.
         self._full_window: set[str] = set()
         self._planned_at = dt.datetime.now(dt.UTC)
+        #: Per account: the first day of this run's recent pass and of its history pass.
+        self._recent_since: dict[str, dt.date] = {}
+        self._history_since: dict[str, dt.date] = {}
+        #: Accounts read from the configured start (no usable bookmark).
+        self._from_start: set[str] = set()
+        #: Partitions of each account read so far (its second one is its history pass).
+        self._visits: Counter[str] = Counter()
 
     def engine_key(self) -> tuple[str, ...]:
         """The key that identifies a raw Graph row of this stream (merging split halves)."""
@@ -184,6 +201,7 @@ class InsightsStream(AccountScopedStream):
         today = today_in(timezone_name)
         end = min(today, settings.end_date) if settings.end_date else today
         state = self.get_context_state({"account_id": account_id})
+        self._from_start.discard(account_id)
         bookmark = state.get("replication_key_value")
         if bookmark and state.get("report_signature") not in (None, self.signature()):
             self.logger.warning(
@@ -199,22 +217,31 @@ class InsightsStream(AccountScopedStream):
             if settings.start_date:
                 start = max(start, settings.start_date)
         else:
-            start = _configured_start(settings.start_date, today)
+            start = configured_start(settings.start_date, today)
             self._full_window.add(account_id)
+            self._from_start.add(account_id)
         if self.time_increment == "all_days":  # one row per window: always the whole window
-            start = _configured_start(settings.start_date, today)
+            start = configured_start(settings.start_date, today)
+        return self._clamped(start, today), end
+
+    def first_day(self, timezone_name: str | None) -> dt.date:
+        """The first day of the configured window (``start_date``, within Meta's 37 months)."""
+        today = today_in(timezone_name)
+        return self._clamped(configured_start(self.run.settings.start_date, today), today)
+
+    def _clamped(self, start: dt.date, today: dt.date) -> dt.date:
         oldest = months_before(today, HISTORY_MONTHS) + dt.timedelta(days=1)
         start = max(start, oldest)
         if self.time_increment == "monthly":  # months are read whole, so rows never overlap
             start = max(start.replace(day=1), oldest)
-        return start, end
+        return start
 
     def _lookback_days(self, account_id: str, state: dict[str, Any]) -> int:
         """The whole window once every ``full_lookback_hours`` per account, else the recent
         days: restated days are still caught within the period, at a fraction of the reads."""
         settings = self.run.settings
         recent = min(settings.recent_lookback_days, settings.lookback_days)
-        last_full = _moment(state.get(FULL_LOOKBACK_KEY))
+        last_full = moment(state.get(FULL_LOOKBACK_KEY))
         now = self._planned_at = dt.datetime.now(dt.UTC)
         period = dt.timedelta(hours=settings.full_lookback_hours)
         due = last_full is None or last_full > now or now - last_full >= period
@@ -225,38 +252,108 @@ class InsightsStream(AccountScopedStream):
             return settings.lookback_days
         return recent
 
-    def plan(self, account_id: str, timezone_name: str | None) -> ReportQuery | None:
+    def history_group(self, account_id: str) -> str:
+        """The engine group of the account's history pass (its recent one is name/account)."""
+        return f"{self.name}/{account_id}/history"
+
+    def plan(
+        self, account_id: str, timezone_name: str | None
+    ) -> tuple[ReportQuery | None, ReportQuery | None]:
+        """The account's recent query and its history query (None: nothing to read)."""
         since, until = self.window(account_id, timezone_name)
-        if since > until:
+        recent: tuple[dt.date, dt.date] | None = (since, until) if since <= until else None
+        history: tuple[dt.date, dt.date] | None = None
+        if account_id in self._from_start:
+            if recent is not None:
+                recent, history = recent_first(since, until, self.time_increment)
+        elif self.time_increment != "all_days":
+            state = self.get_context_state({"account_id": account_id})
+            history = history_gap(
+                self.first_day(timezone_name),
+                loaded_from(state),
+                recent[0] if recent is not None else None,
+            )
+        self._recent_since.pop(account_id, None)
+        self._history_since.pop(account_id, None)
+        if recent is not None:
+            self._recent_since[account_id] = recent[0]
+        if history is not None:
+            self._history_since[account_id] = history[0]
+        return self._query(account_id, recent), self._query(account_id, history)
+
+    def _query(self, account_id: str, days: tuple[dt.date, dt.date] | None) -> ReportQuery | None:
+        if days is None:
             return None
         return ReportQuery(
             account_id=account_id,
             level=self.level,
-            since=since,
-            until=until,
+            since=days[0],
+            until=days[1],
             fields=tuple(self.graph_fields()),
             params=tuple(sorted(self.query_params().items())),
         )
 
+    def report_runs(self, query: ReportQuery) -> list[ReportQuery]:
+        """The report runs of one query: one per day for hourly breakdowns, else one."""
+        if not HOURLY & set(self.breakdowns):
+            return [query]
+        return [replace(query, since=a, until=b) for a, b in one_day_each(query.since, query.until)]
+
     # -- records -----------------------------------------------------------------------------
+
+    @property
+    def partitions(self) -> list[dict[str, Any]] | None:
+        """Every account, then again each account with a history pass (recent days first)."""
+        accounts = super().partitions
+        if accounts is None:
+            return None
+        later = [
+            p for p in accounts if self.run.insights.planned(self.history_group(p["account_id"]))
+        ]
+        return [*accounts, *later]
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context) or ""
         manager = self.run.insights.manager()
-        group = f"{self.name}/{account}"
+        self._visits[account] += 1
+        history = self._visits[account] > 1
+        group = self.history_group(account) if history else f"{self.name}/{account}"
         if not self.run.insights.planned(group):
             return
+        state = self.get_context_state(context)
+        if history:
+            # Every account's recent pass is committed before any older day is written
+            # (singer-sdk 0.54's Stream._write_state_message writes the whole tap state).
+            self._write_state_message()
         try:
             yield from manager.results(group)
         except ReportTooLargeError:
             raise
         except GraphFatalError as exc:  # name the stream, not the engine's anchor stream
             raise GraphFatalError(exc.info, account, self.what) from exc
-        state = self.get_context_state(context)
+        if manager.incomplete(group):  # Meta withheld days (a daily quota): read them again
+            state.pop("progress_markers", None)
+            return
+        if history:
+            if state.get("replication_key_value"):
+                # Days older than the bookmark: the SDK would make the newest of them the
+                # bookmark (it promotes its progress markers when the partition ends).
+                state.pop("progress_markers", None)
+            state[HISTORY_FROM_KEY] = self._history_since[account].isoformat()
+            return
+        self._note_recent(account, state)
+
+    def _note_recent(self, account: str, state: dict[str, Any]) -> None:
+        """The recent pass is out: signature, full re-read, and how far back days are loaded."""
         state["report_signature"] = self.signature()
         if account in self._full_window:  # the whole window was read again: note when
             state[FULL_LOOKBACK_KEY] = self._planned_at.isoformat()
             state[FULL_LOOKBACK_DAYS_KEY] = self.run.settings.lookback_days
+        since = self._recent_since[account]
+        before = loaded_from(state)
+        # read from the start, or a longer lookback than before reached further back
+        if account in self._from_start or (before is not None and since < before):
+            state[HISTORY_FROM_KEY] = since.isoformat()
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
@@ -270,64 +367,6 @@ class InsightsStream(AccountScopedStream):
                 row[name] = numeric_action_stats(row[name])
         row.setdefault("account_id", self.account_id_of(context))
         return super().post_process(row, context)
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    """A timestamp kept in state, or None when there is none or it is unreadable."""
-    try:
-        moment = dt.datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
-
-
-def plan_insights(
-    run: RunContext, streams: list[InsightsStream], manager: InsightsJobManager
-) -> list[str]:
-    """Submit every selected insights stream of every account; returns the planned groups."""
-    planned: list[str] = []
-    old_reach: set[str] = set()
-    for stream in streams:
-        opt_in = opt_in_breakdowns(stream.breakdowns)
-        if opt_in:
-            run.logger.warning(
-                "%s: %s need the ad account's opt-in since 2026-08-03: without it Meta returns "
-                "no rows for them and allows min(10, ad sets) report runs a day; once those "
-                "are used the report is empty until the next day (ask Meta to opt the account in)",
-                stream.name,
-                ", ".join(opt_in),
-            )
-    for account_id in run.account_ids():
-        if run.log.failed(account_id):
-            continue
-        try:
-            timezone_name = run.accounts.timezone(account_id)
-        except GraphFatalError as exc:
-            run.fail(account_id, "insights", exc.line, exc.info)
-            continue
-        for stream in streams:
-            query = stream.plan(account_id, timezone_name)
-            if query is not None and query.reach_limited() and stream.name not in old_reach:
-                old_reach.add(stream.name)
-                run.logger.warning(
-                    "%s: Meta omits reach, frequency and cpp for breakdown queries starting "
-                    "more than 13 months ago (from %s) and allows 10 such report runs a day per "
-                    "account (x-fb-ads-insights-reach-throttle); those columns stay empty there",
-                    stream.name,
-                    query.since,
-                )
-            if query is not None:
-                group = f"{stream.name}/{account_id}"
-                manager.submit(group, query, stream.engine_key())
-                run.progress.note_window(group, query.since, query.until)
-                planned.append(group)
-    return planned
-
-
-def _configured_start(start_date: dt.date | None, today: dt.date) -> dt.date:
-    return start_date or today - dt.timedelta(days=30)
 
 
 class AccountInsightsStream(InsightsStream):
