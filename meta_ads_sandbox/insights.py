@@ -22,6 +22,14 @@ WINDOW_KEYS = ("1d_click", "7d_click", "28d_click", "1d_view", "1d_ev", "dda")
 RETIRED_WINDOWS = ("7d_view", "28d_view")  # no longer returned since 2026-01-12
 REACH_FIELDS = ("reach", "frequency", "cpp")  # omitted for old breakdowns (13-month rule)
 REACH_MONTHS = 13
+#: Hourly breakdowns: no reach, frequency or cpp with them (a person is not counted once per
+#: hour); their rows split each ad-day exactly into "HH:00:00 - HH:59:59" buckets.
+HOURLY_BREAKDOWNS = frozenset(
+    {
+        "hourly_stats_aggregated_by_advertiser_time_zone",
+        "hourly_stats_aggregated_by_audience_time_zone",
+    }
+)
 REACH_RUNS_PER_DAY = 10  # async runs per account and day that may still fetch them
 OPT_IN_RUNS_PER_DAY = 10  # async runs per 24 h, at most the number of ads, without opt-in
 EFFECTIVE = {
@@ -89,7 +97,7 @@ class InsightsQuery:
     action_breakdowns: tuple[str, ...]
     windows: tuple[str, ...]  # window keys to add to action entries
     filters: tuple[params.Filter, ...]
-    omit_reach: bool = False  # leave reach, frequency and cpp out (13-month rule)
+    omit_reach: bool = False  # leave reach, frequency and cpp out (13-month rule, hourly)
 
     @property
     def needs_opt_in(self) -> bool:
@@ -290,4 +298,5 @@ def parse_query(
         action_breakdowns=action_breakdowns,
         windows=tuple(windows),
         filters=_filters(p),
+        omit_reach=bool(HOURLY_BREAKDOWNS.intersection(breakdowns)),
     )
