@@ -62,6 +62,7 @@ class Settings:
     job_timeout_seconds: float
     insights_reports: tuple[Mapping[str, Any], ...]
     progress_seconds: float
+    log_metrics: bool
     request_timeout_seconds: float
     max_retries: int
     max_retry_seconds: float
@@ -107,6 +108,7 @@ class Settings:
                 if isinstance(report, Mapping)
             ),
             progress_seconds=read.convert("progress_seconds", float),
+            log_metrics=bool(values["log_metrics"]),
             request_timeout_seconds=read.convert("request_timeout_seconds", float),
             max_retries=read.convert("max_retries", int),
             max_retry_seconds=read.convert("max_retry_seconds", float),

@@ -235,8 +235,16 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.NumberType,
         default=10.0,
         title="Progress interval",
-        description="At most one progress line per this many seconds at INFO (0.5-86400; "
-        "runs shorter than that print none).",
+        description="At most one progress line per stream per this many seconds at INFO "
+        "(0.5-86400), and one when each stream finishes.",
+    ),
+    th.Property(
+        "log_metrics",
+        th.BooleanType,
+        default=False,
+        title="Log metrics",
+        description="Write the SDK's METRIC lines (request timings and counts, records per "
+        "stream and account) at INFO; off, the log has only what a person reads.",
     ),
     th.Property(
         "request_timeout_seconds",

@@ -25,6 +25,10 @@ class TokenScopedStream(MetaAdsStream):
 
     primary_keys = ("id",)
     replication_key = None
+    # The partition names a token by position; no key of it goes to state or to the records
+    # (the SDK adds a partition's state keys to each record, and warns they are not in the
+    # schema). Full-table streams: their state holds nothing per token.
+    state_partitioning_keys: ClassVar[list[str]] = []
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
