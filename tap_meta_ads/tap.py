@@ -17,7 +17,6 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_meta_ads.connection import check_connection
 from tap_meta_ads.connection import record as record_checks
-from tap_meta_ads.logs import configure_logs
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
 from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
@@ -101,7 +100,6 @@ class TapMetaAds(Tap):
         if isinstance(kwargs.get("catalog"), Mapping):  # the SDK would fail on a bad shape
             kwargs["catalog"] = parse_catalog(kwargs["catalog"])
         super().__init__(*args, **kwargs)
-        configure_logs(log_metrics=self.config.get("log_metrics") is True)
         self._secrets = secrets_of(self.config)
         self._install_secret_filter()
         # Before the first message: a catalog that would write wrong tables is refused.
