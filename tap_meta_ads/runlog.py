@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,11 @@ class RunLog:
         self._entries: dict[tuple[str, str], StreamRun] = {}
         self._failed: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+        self._on_finish: list[Callable[[StreamRun], None]] = []
+
+    def on_finish(self, listener: Callable[[StreamRun], None]) -> None:
+        """Call ``listener`` with each entry that finishes (success, skipped or failed)."""
+        self._on_finish.append(listener)
 
     def entry(self, subject: str | None, stream: str) -> StreamRun:
         key = (subject or "", stream)
@@ -78,6 +84,7 @@ class RunLog:
             if run.status in ("running", "success"):
                 run.status = status
             run.finished_at = _now()
+        self._finished(run)
 
     def fail(
         self, subject: str, stream: str, line: str, code: int | None, subcode: int | None
@@ -93,6 +100,11 @@ class RunLog:
             )
             run.finished_at = _now()
             self._failed.setdefault(subject, []).append(line)
+        self._finished(run)
+
+    def _finished(self, run: StreamRun) -> None:
+        for listener in self._on_finish:  # outside the lock: a listener may read the log
+            listener(run)
 
     def failed(self, subject: str | None) -> bool:
         with self._lock:

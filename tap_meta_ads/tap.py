@@ -17,6 +17,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_meta_ads.connection import check_connection
 from tap_meta_ads.connection import record as record_checks
+from tap_meta_ads.logs import configure_logs
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
 from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
@@ -41,7 +42,12 @@ from tap_meta_ads.streams.base import MetaAdsStream
 from tap_meta_ads.streams.campaigns import CampaignsStream
 from tap_meta_ads.streams.conversions import CustomConversionsStream
 from tap_meta_ads.streams.creatives import AdCreativesStream
-from tap_meta_ads.streams.identity import AdAccountsStream, BusinessesStream, MeStream
+from tap_meta_ads.streams.identity import (
+    AdAccountsStream,
+    BusinessesStream,
+    MeStream,
+    TokenScopedStream,
+)
 from tap_meta_ads.streams.insights import (
     AccountInsightsStream,
     AdInsightsStream,
@@ -100,6 +106,7 @@ class TapMetaAds(Tap):
         if isinstance(kwargs.get("catalog"), Mapping):  # the SDK would fail on a bad shape
             kwargs["catalog"] = parse_catalog(kwargs["catalog"])
         super().__init__(*args, **kwargs)
+        configure_logs(log_metrics=self.config.get("log_metrics") is True)
         self._secrets = secrets_of(self.config)
         self._install_secret_filter()
         # Before the first message: a catalog that would write wrong tables is refused.
@@ -264,6 +271,14 @@ class TapMetaAds(Tap):
         tap.logger.info("Connection test passed: %d tokens and accounts ok", len(checks))
         ctx.exit(0)
 
+    def _plan_progress(self) -> None:
+        """Tell the progress lines which accounts (or tokens) each selected stream reads."""
+        for stream in self.streams.values():
+            if isinstance(stream, MetaAdsStream) and stream.selected:
+                subjects = [stream.scope(c).subject for c in stream.partitions or []]
+                unit = "tokens" if isinstance(stream, TokenScopedStream) else "accounts"
+                self.run.progress.plan(stream.name, subjects, unit)
+
     # The SDK marks sync_all final for typing; this only adds progress, summary and exit status.
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync every stream; then list failed accounts and exit non-zero if there were any."""
@@ -272,6 +287,7 @@ class TapMetaAds(Tap):
             if self._connection_ok():
                 if any(isinstance(s, InsightsStream) and s.selected for s in self.streams.values()):
                     self.run.insights.manager()  # report runs start now, for every account
+                self._plan_progress()
                 super().sync_all()
         finally:
             stop_progress()

@@ -1,4 +1,4 @@
-"""Progress lines: at most one per interval on long runs, none on short ones, never per record.
+"""Progress lines: at most one per stream and interval, one as each stream ends, none per record.
 
 The tap's command line against an in-process sandbox (no Meltano, no PostgreSQL). Nothing
 here measures the spacing of two lines: a loaded machine may delay a line, and that is
@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from meta_ads_sandbox.config import DatasetConfig
@@ -21,10 +22,15 @@ from meta_ads_sandbox.config import DatasetConfig
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)  # the tap reads up to end_date: the run does not follow the calendar
 EVERY = 0.75  # progress_seconds of the long run
+TOKEN_STREAMS = {"me", "businesses", "adaccounts"}
+PERIODIC = re.compile(
+    r"(\w+): \d+ of 2 accounts done, \d+ rows? so far, \S+ elapsed, "
+    r"(about \S+ left|time left known once an account is done)(; .*)?$"
+)
 
 
-def _sync(tmp: Path, base_url: str, **extra: object) -> tuple[str, int, float]:
-    """Run the tap; its log, the records it wrote and how long it took (seconds)."""
+def _sync(tmp: Path, base_url: str, **extra: object) -> tuple[str, Counter[str], float]:
+    """Run the tap; its log, the records it wrote per stream and how long it took (seconds)."""
     config = {
         "api_url": base_url,
         "access_token": "sandbox-token",
@@ -45,28 +51,64 @@ def _sync(tmp: Path, base_url: str, **extra: object) -> tuple[str, int, float]:
     )
     took = time.monotonic() - began
     assert result.returncode == 0, result.stderr[-3000:]
-    records = sum(1 for line in result.stdout.splitlines() if '"type":"RECORD"' in line)
+    records: Counter[str] = Counter()
+    for line in result.stdout.splitlines():
+        message = json.loads(line)
+        if message.get("type") == "RECORD":
+            records[message["stream"]] += 1
     return result.stderr, records, took
 
 
-def _progress_lines(log: str) -> list[str]:
-    return re.findall(r"^\S+ \S+ \| INFO .*progress: .*$", log, re.MULTILINE)
+def _lines(log: str) -> list[str]:
+    return re.findall(r"^\S+ \S+ \| INFO .*progress: (.*)$", log, re.MULTILINE)
 
 
-def test_progress_is_periodic_and_quiet_on_short_runs(tmp_path, start_sandbox):
+def _periodic(log: str) -> list[str]:
+    return [line for line in _lines(log) if " finished: " not in line]
+
+
+def _finished(log: str) -> dict[str, str]:
+    """``{stream: the rest of its line}`` of the streams' last lines."""
+    found: dict[str, str] = {}
+    for line in _lines(log):
+        if " finished: " in line:
+            stream, rest = line.split(" finished: ", 1)
+            assert stream not in found, f"{stream} finished twice"
+            found[stream] = rest
+    return found
+
+
+def test_progress_is_periodic_per_stream_and_each_stream_says_when_it_finished(
+    tmp_path, start_sandbox
+):
     dataset = DatasetConfig(seed=8, accounts=2, campaigns=2, adsets=2, ads=2, days=10, end_date=END)
-    # each report run takes the sandbox 1 s: the run lasts several intervals on any machine
-    api = start_sandbox(dataset, job_seconds=1.0, latency_ms=40)
+    # each report run takes the sandbox 2 s, 2 at once per account: the insights streams wait
+    # several intervals on any machine
+    api = start_sandbox(dataset, job_seconds=2.0, latency_ms=40)
     log, records, took = _sync(tmp_path, api.base_url, progress_seconds=EVERY)
-    lines = _progress_lines(log)
-    assert len(lines) >= 2
+    lines = _periodic(log)
+    assert lines
     assert len(lines) <= took / EVERY  # at most one per interval, however slow the run
-    assert len(lines) < records / 20  # nowhere near a line per record
-    assert "rows" in lines[0]
-    assert "waited on rate limits" in lines[0]
+    assert len(lines) < records.total() / 20  # nowhere near a line per record
+    for line in lines:
+        assert PERIODIC.match(line), line
+        assert line.endswith("waited on rate limits"), line
     assert any("report runs running" in line for line in lines)
+
+    finished = _finished(log)
+    # every stream of accounts or tokens, once, with the rows it wrote (sync_log is the run's)
+    assert set(finished) == set(records) - {"sync_log"}
+    for stream, rest in finished.items():
+        unit = "tokens" if stream in TOKEN_STREAMS else "accounts"
+        count = records[stream]
+        assert re.fullmatch(
+            rf"{1 if unit == 'tokens' else 2} of {1 if unit == 'tokens' else 2} {unit}, "
+            rf"{count} rows? in \S+",
+            rest,
+        ), (stream, rest)
     assert "Summary per account" in log
 
     quiet, _, _ = _sync(tmp_path, api.base_url, progress_seconds=600.0)
-    assert _progress_lines(quiet) == []
+    assert _periodic(quiet) == []
+    assert set(_finished(quiet)) == set(finished)
     assert "Summary per account" in quiet
