@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import backoff
 import requests
-from singer_sdk.exceptions import RetriableAPIError
 
+from tap_meta_ads.graph.answers import (
+    CursorMemory,
+    Expect,
+    MalformedAnswerError,
+    call_name,
+    problem,
+)
 from tap_meta_ads.graph.auth import GraphAuth
 from tap_meta_ads.graph.errors import (
     MAX_BATCH,
@@ -35,7 +40,8 @@ from tap_meta_ads.graph.errors import (
     response_json,
 )
 from tap_meta_ads.graph.pacing import Pacer, PacerRegistry, RateLimitWaitExceededError
-from tap_meta_ads.graph.pagination import GraphCursorPaginator
+from tap_meta_ads.graph.pagination import GraphCursorPaginator, with_limit
+from tap_meta_ads.graph.retries import RETRIED, Retrying
 from tap_meta_ads.graph.scope import CallLog, CallScope, ClientPolicy, TokenSource
 from tap_meta_ads.graph.session import ScopedSession
 from tap_meta_ads.graph.usage import read_usage
@@ -43,15 +49,7 @@ from tap_meta_ads.graph.versions import NEWEST
 
 #: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
 MIN_PAGE_SIZE = 5
-#: The exceptions the SDK retries (``RESTStream.request_decorator``), and so do we.
-RETRIED = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+__all__ = ["RETRIED", "GraphClient", "data_rows"]
 
 
 class GraphClient:
@@ -73,8 +71,11 @@ class GraphClient:
         self.redact = redact
         self._tokens = tokens
         self._pacers = pacers or PacerRegistry(
-            policy.requests_per_second, policy.max_rate_limit_wait_seconds
+            policy.requests_per_second, policy.max_rate_limit_wait_seconds, logger=logger
         )
+        self._retrying = Retrying(policy, log, logger, redact)
+        #: How the client waits between quick tries of an unreachable host (tests fake it).
+        self.sleep: Callable[[float], None] = time.sleep
         self._auths: dict[str, GraphAuth] = {}
         self._shrunk: dict[tuple[str, str], int] = {}
         self._version_warnings: set[str] = set()
@@ -120,12 +121,36 @@ class GraphClient:
             return classify(info) if info else None
         return classify(error_info_from_response(response))
 
-    def check_response(self, response: requests.Response, scope: CallScope) -> None:
-        """Raise the exception that says what to do with a failed response, if it failed."""
+    def check_response(
+        self,
+        response: requests.Response,
+        scope: CallScope,
+        expect: Expect = Expect.ANY,
+        *,
+        keys: tuple[str, ...] = (),
+        items: int = 0,
+    ) -> None:
+        """Raise the exception that says what to do with a failed response, if it failed.
+
+        A successful answer must have the shape ``expect`` says (``graph.answers``): a
+        malformed one is retried like a transient error; a page whose cursor loops is fatal.
+        """
         if response.status_code < 400:
-            body = response_json(response)  # truncated or non-JSON bodies are retried
+            try:
+                body = response_json(response)
+            except GraphRetriableError as exc:  # truncated or non-JSON bodies are retried
+                msg = f"{call_name(response.request)} answered {exc}"
+                raise MalformedAnswerError(msg, response) from exc
             info = parse_error(response.status_code, body)
             if info is None:
+                wrong = problem(body, expect, keys=keys, items=items)
+                if wrong is not None:
+                    msg = f"{call_name(response.request)} answered HTTP 200 but {wrong}"
+                    raise MalformedAnswerError(msg, response)
+                if expect is Expect.PAGE:
+                    self._cursors(scope).check(
+                        response.request, body, scope.account_id, scope.what or scope.stream
+                    )
                 return
         else:
             info = error_info_from_response(response)
@@ -166,6 +191,13 @@ class GraphClient:
                 raise GraphFatalError(
                     exc.info, scope.account_id, scope.what or scope.stream
                 ) from wait_exc
+
+    def _cursors(self, scope: CallScope) -> CursorMemory:
+        """The calling thread's cursor memory for ``scope`` (listings are read on one thread)."""
+        memories: dict[CallScope, CursorMemory] | None = getattr(self._local, "cursors", None)
+        if memories is None:
+            memories = self._local.cursors = {}
+        return memories.setdefault(scope, CursorMemory())
 
     def count_wait(self, scope: CallScope, seconds: float) -> None:
         """Pauses the pacer took for Meta's limits (headers or throttles), in the run log."""
@@ -215,14 +247,7 @@ class GraphClient:
             current,
             smaller,
         )
-        parts = urlsplit(prepared.url or "")
-        query = [
-            (k, str(smaller) if k == "limit" else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-        copy = prepared.copy()
-        copy.prepare_url(urlunsplit(parts._replace(query=urlencode(query))), None)
-        return copy
+        return with_limit(prepared, smaller)
 
     def restore_page_size(self, scope: CallScope) -> None:
         """Grow a shrunk ``limit`` back towards the setting after a page that worked."""
@@ -240,51 +265,21 @@ class GraphClient:
     def retrying(
         self, func: Callable[..., Any], scope_of: Callable[[Sequence[Any]], CallScope]
     ) -> Callable[..., Any]:
-        """``func`` retried on transient failures: exponential backoff with full jitter,
-        ``max_retries`` tries within ``max_retry_seconds`` (the SDK has no hook for the time
-        bound, hence a decorator of our own with the SDK's exception tuple).
-
-        ``scope_of`` gets the call's positional arguments, so each retry is counted for the
-        account it happened for.
-        """
-
-        def on_backoff(details: Any) -> None:
-            scope = scope_of(details.get("args") or ())
-            exc = details.get("exception")
-            reason = str(exc) if isinstance(exc, RetriableAPIError) else type(exc).__name__
-            self.log.count(scope.subject, scope.stream, retries=1)
-            self.logger.warning(
-                "%s: retry %d in %.1fs after %s",
-                scope.what or scope.stream,
-                details.get("tries", 0),
-                details.get("wait", 0.0),
-                self.redact(reason),
-            )
-
-        decorated: Callable[..., Any] = backoff.on_exception(
-            backoff.expo,
-            RETRIED,
-            max_tries=self.policy.max_retries,
-            max_time=self.policy.max_retry_seconds,
-            jitter=backoff.full_jitter,
-            on_backoff=on_backoff,
-            logger=None,
-            factor=1,
-            max_value=60,
-        )(func)
-        return decorated
+        """``func`` retried on transient failures within ``max_retries`` and
+        ``max_retry_seconds`` (``graph.retries``); ``scope_of`` gets the call's positional
+        arguments, so each retry is counted for the account it happened for."""
+        return self._retrying.wrap(func, scope_of)
 
     # -- calls outside a stream's own paging -------------------------------------------------
 
-    def _send(self, request: requests.PreparedRequest, scope: CallScope) -> requests.Response:
-        response = self.session(scope).send(
-            request, timeout=self.policy.timeout, allow_redirects=True
-        )
-        self.check_response(response, scope)
-        return response
-
     def request(
-        self, scope: CallScope, path: str, params: Mapping[str, Any], method: str = "GET"
+        self,
+        scope: CallScope,
+        path: str,
+        params: Mapping[str, Any],
+        method: str = "GET",
+        expect: Expect = Expect.ANY,
+        items: int = 0,
     ) -> requests.Response:
         """One paced, retried Graph call (a node read, a report run, a poll)."""
         prepared = requests.Request(
@@ -294,16 +289,23 @@ class GraphClient:
             data=dict(params) if method != "GET" else None,
             headers={"User-Agent": self.policy.user_agent, "Accept": "application/json"},
         ).prepare()
-        response: requests.Response = self.retrying(self._send, lambda args: args[1])(
-            prepared, scope
-        )
+
+        def send(request: requests.PreparedRequest, scope: CallScope) -> requests.Response:
+            response = self.session(scope).send(request, allow_redirects=True)
+            self.check_response(response, scope, expect, items=items)
+            return response
+
+        response: requests.Response = self.retrying(send, lambda args: args[1])(prepared, scope)
         return response
 
-    def get(self, scope: CallScope, path: str, params: Mapping[str, Any]) -> Any:
-        return response_json(self.request(scope, path, params))
+    def get(
+        self, scope: CallScope, path: str, params: Mapping[str, Any], expect: Expect = Expect.OBJECT
+    ) -> Any:
+        """A node (``expect``: an object) or a page (``Expect.PAGE``), decoded."""
+        return response_json(self.request(scope, path, params, expect=expect))
 
     def post(self, scope: CallScope, path: str, params: Mapping[str, Any]) -> Any:
-        return response_json(self.request(scope, path, params, method="POST"))
+        return response_json(self.request(scope, path, params, method="POST", expect=Expect.OBJECT))
 
     def debug_token(self, scope: CallScope, app_id: str, app_secret: str) -> dict[str, Any]:
         """Meta's view of the scope's token (``GET /debug_token``, signed with the app's token).
@@ -324,7 +326,7 @@ class GraphClient:
         ).prepare()
 
         def send(request: requests.PreparedRequest, scope: CallScope) -> requests.Response:
-            response = requests.Session().send(request, timeout=self.policy.timeout)
+            response = requests.Session().send(request, timeout=self.policy.timeouts)
             self.log.count(scope.subject, scope.stream, requests=1)
             self.check_response(response, scope)
             return response
@@ -343,7 +345,7 @@ class GraphClient:
             page = {**params, "limit": self.page_size(scope)}
             if paginator.current_value:
                 page["after"] = paginator.current_value
-            response = self.request(scope, path, page)
+            response = self.request(scope, path, page, expect=Expect.PAGE)
             yield from data_rows(response)
             paginator.advance(response)
 
@@ -357,10 +359,13 @@ class GraphClient:
             "/",
             {"batch": json.dumps(items, separators=(",", ":")), "include_headers": "true"},
             method="POST",
+            expect=Expect.BATCH,
+            items=len(items),
         )
-        body = response_json(response)
+        body = response_json(response)  # a list of one entry per item (checked on arrival)
         answered = body if isinstance(body, list) else []
         pacer = self.pacer(scope)
+        waited = pacer.waited_seconds
         answers: list[dict[str, Any] | None] = []
         for index, item in enumerate(answered):
             if not isinstance(item, dict):
@@ -380,6 +385,7 @@ class GraphClient:
             answers.append(
                 {"code": item.get("code"), "headers": item.get("headers") or [], "body": decoded}
             )
+        self.count_wait(scope, pacer.waited_seconds - waited)  # the items' headers' pauses
         answers += [None] * (len(items) - len(answers))
         return answers
 

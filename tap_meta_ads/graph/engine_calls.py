@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from tap_meta_ads.graph.answers import Expect
 from tap_meta_ads.graph.client import GraphClient
 from tap_meta_ads.graph.scope import CallScope
 from tap_meta_ads.graph.usage import ADS_INSIGHTS
@@ -29,7 +30,7 @@ class InsightsCalls:
         )
 
     def get(self, account_id: str, path: str, params: dict[str, str]) -> Any:
-        return self._client.get(self._scope(account_id), path, params)
+        return self._client.get(self._scope(account_id), path, params, expect=Expect.PAGE)
 
     def post(
         self, account_id: str, path: str, params: dict[str, str], *, quota_limited: bool = False

@@ -29,31 +29,43 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
+from typing import Any
 
+from tap_meta_ads.graph.buckets import (
+    EMPTY_START_PCT,
+    LEARN_FROM_PCT,
+    MIRROR_LENGTH,
+    NO_BUDGET_ABOVE,
+    SPARE_CALLS,
+    WINDOW_PAD,
+    Bucket,
+)
 from tap_meta_ads.graph.usage import TypeUsage, Usage
+
+__all__ = [
+    "EMPTY_START_PCT",
+    "LEARN_FROM_PCT",
+    "MIRROR_LENGTH",
+    "NO_BUDGET_ABOVE",
+    "SPARE_CALLS",
+    "WINDOW_PAD",
+    "AppGate",
+    "Pacer",
+    "PacerRegistry",
+    "RateLimitWaitExceededError",
+]
 
 HIGH_WATER_PCT = 75.0
 NEAR_LIMIT_PCT = 95.0
 MIN_RATE = 0.05
-#: Learning: a budget is estimated once usage reaches this share (the bounds are tight
-#: enough then: within 5 %), and refined while the window still holds the first call.
-LEARN_FROM_PCT = 20.0
-#: Learning starts from a call answered alone in a window that says at most this (so the
-#: budget is at least 20 calls; below that the headers alone pace).
-EMPTY_START_PCT = 5.0
-#: Calls kept in reserve under the estimated budget, and seconds added to the window.
-SPARE_CALLS = 1
-WINDOW_PAD = 0.5
-#: Recent calls remembered per usage type (the mirror needs one window's worth).
-MIRROR_LENGTH = 100_000
-NO_BUDGET_ABOVE = 10**12
 #: Graph error code 4: the app's own request limit (every account of the app is held).
 APP_THROTTLE_CODE = 4
 #: X-App-Usage gives no reset time (Meta's app window rolls over an hour): near the limit
 #: the whole process holds this long, then probes again.
 APP_HOLD_SECONDS = 60.0
+#: A wait longer than this prints a progress line this often.
+PROGRESS_SECONDS = 30.0
 
 
 class AppGate:
@@ -96,106 +108,6 @@ class RateLimitWaitExceededError(Exception):
     """Waiting on throttles would exceed the configured total wait."""
 
 
-class _Bucket:
-    """One usage type of the account as the pacer sees it: its calls, usage and budget."""
-
-    def __init__(self) -> None:
-        # (send time, calls) of our recent calls, oldest first; bounded, the mirror needs
-        # one window's worth
-        self.sent: deque[tuple[float, int]] = deque(maxlen=MIRROR_LENGTH)
-        self.sent_total = 0  # calls sent so far (batch items count one each)
-        self.in_flight = 0  # calls sent and not answered yet
-        self.pct = 0.0
-        self.paused_until = 0.0  # Meta's regain estimate, or a reset wait near the limit
-        self.next_at = 0.0  # spacing while slowed above the high-water mark
-        self.cap = math.inf  # that slower rate, calls per second
-        # Learning starts from a call answered alone in a (nearly) empty window, and lasts
-        # while that call is still in it: then the window's length and budget follow.
-        self.first_sent: float | None = None  # when that call was sent
-        self.leaves_at: float | None = None  # when it leaves the window (upper bound)
-        self.learn_base = 0  # calls sent before it
-        self.low, self.high = 1, NO_BUDGET_ABOVE  # what the answers so far allow the budget
-        self.budget: int | None = None  # calls per window (a lower bound)
-        self.window: float | None = None  # seconds (an upper bound)
-
-    @property
-    def estimated(self) -> bool:
-        return self.budget is not None and self.window is not None
-
-    def record(self, at: float, calls: int) -> None:
-        self.sent_total += calls
-        self.in_flight += calls
-        if self.window is not None:  # two windows back is more than any question asks
-            horizon = at - 2.0 * (self.window + WINDOW_PAD)
-            while self.sent and self.sent[0][0] <= horizon:
-                self.sent.popleft()
-        self.sent.append((at, calls))
-
-    def forget(self) -> None:
-        """Drop the estimate (it disagreed with Meta); pacing falls back on the headers."""
-        self.budget = self.window = None
-        self.leaves_at = None
-
-    def in_window(self, at: float) -> int:
-        """Our calls Meta still counts at ``at``, by the estimated window."""
-        assert self.window is not None
-        horizon = at - self.window - WINDOW_PAD
-        return sum(calls for sent_at, calls in self.sent if sent_at > horizon)
-
-    def free_at(self, start: float, calls: int) -> float:
-        """The earliest moment >= ``start`` at which ``calls`` more stay under the budget."""
-        assert self.budget is not None
-        assert self.window is not None
-        allowed = self.budget - SPARE_CALLS
-        used = self.in_window(start)
-        horizon = start - self.window - WINDOW_PAD
-        moment = start
-        for sent_at, count in self.sent:  # oldest first: wait for the oldest to leave
-            if used + calls <= allowed:
-                break
-            if sent_at <= horizon:
-                continue
-            used -= count
-            moment = max(moment, sent_at + self.window + WINDOW_PAD)
-        return moment
-
-    def learn(self, pct: float, reset: float, now: float, later: int = 0) -> None:
-        """Bound the budget and window from the answer to one of our calls.
-
-        ``later`` is how many calls of the same request were answered after it (the rest of
-        a batch, whose items Meta charges one after the other).
-        """
-        if reset <= 0 or not self.sent:
-            return
-        if self.leaves_at is not None and now >= self.leaves_at - 1.0:
-            self.leaves_at = None  # the first call may have left: start again when we can
-        if self.leaves_at is None:
-            if self.estimated:
-                return  # learnt already: the mirror paces, the headers check it
-            last_sent, last_calls = self.sent[-1]
-            if self.in_flight or last_calls != 1 or pct > EMPTY_START_PCT:
-                return  # not alone in an empty window: nothing to learn from yet
-            self.first_sent = last_sent
-            self.learn_base = self.sent_total - 1
-            self.leaves_at = now + reset
-            self.low, self.high = 1, NO_BUDGET_ABOVE
-        assert self.first_sent is not None
-        # reset_time_duration is whole seconds rounded up: the first call leaves at most
-        # a second before now + reset.
-        self.leaves_at = min(self.leaves_at, now + reset)
-        answered = self.sent_total - self.in_flight - self.learn_base - later
-        if pct < LEARN_FROM_PCT or answered < 1:
-            return
-        # Meta rounds call_count down: 100 n / (pct + 1) < budget <= 100 n / pct.
-        self.low = max(self.low, math.floor(100.0 * answered / (pct + 1.0)) + 1)
-        self.high = min(self.high, math.floor(100.0 * answered / pct))
-        if self.low > self.high:  # no budget fits: someone else spends it too
-            self.forget()
-            return
-        self.budget = self.low
-        self.window = self.leaves_at - self.first_sent
-
-
 class Pacer:
     """Spaces one account's requests; thread-safe so concurrent workers can share it."""
 
@@ -207,8 +119,12 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         app: AppGate | None = None,
+        name: str = "",
+        logger: Any = None,
     ) -> None:
         self.max_rate = max_rate
+        self.name = name  # for progress lines: "account 1"
+        self._logger = logger  # progress lines during long waits (None: sleep in one go)
         self.app = app or AppGate(max_rate, clock)
         self.rate = max_rate
         self.max_wait_seconds = max_wait_seconds
@@ -216,15 +132,17 @@ class Pacer:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_at = 0.0
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, Bucket] = {}
         self.waited_seconds = 0.0  # time spent waiting beyond normal spacing (rate limits)
+        #: The wait budget is spent while Meta still asks for waits: the next acquire raises.
+        self.exhausted = False
         self.throttles = 0
         self.requests = 0
         self.insights_pct: float | None = None
         self.reach_pct: float | None = None  # x-fb-ads-insights-reach-throttle
 
-    def _bucket(self, usage_type: str | None) -> _Bucket:
-        return self._buckets.setdefault(usage_type or "", _Bucket())
+    def _bucket(self, usage_type: str | None) -> Bucket:
+        return self._buckets.setdefault(usage_type or "", Bucket())
 
     def budget(self, usage_type: str) -> tuple[int, float] | None:
         """The learnt (calls, seconds) budget of a usage type, if any."""
@@ -242,17 +160,21 @@ class Pacer:
         """
         calls = max(1, calls)
         with self._lock:
+            if self.exhausted:
+                raise RateLimitWaitExceededError(self._spent_message())
             now = self._clock()
             bucket = self._bucket(usage_type)
-            start = max(now, self._next_at, bucket.paused_until, bucket.next_at)
+            unslowed = max(now, self._next_at, bucket.paused_until)
+            start = max(unslowed, bucket.next_at)
+            # A bucket slowed by high usage spaces calls beyond the account's own rate: that
+            # part is a wait on Meta's limits, counted in the budget like a pause.
+            self._count_wait(start - unslowed)
             if bucket.estimated:
                 start = bucket.free_at(start, calls)
             held = self.app.admit(start)  # the app's budget: shared by every account
             # Like the headers' pauses, the app's hold is cut to the wait the account has left.
             extra = max(0.0, held - start)  # start >= now already
-            extra = min(extra, max(0.0, self.max_wait_seconds - self.waited_seconds))
-            self.waited_seconds += extra
-            start += extra
+            start += self._count_wait(extra)
             self._next_at = start + 1.0 / self.rate
             if bucket.cap < math.inf:
                 bucket.next_at = start + 1.0 / bucket.cap
@@ -260,7 +182,42 @@ class Pacer:
             self.requests += 1
         wait = start - now
         if wait > 0:
-            self._sleep(wait)
+            self._wait(wait)
+
+    def _count_wait(self, seconds: float) -> float:
+        """Count ``seconds`` of rate-limit wait (locked); past the budget, what is left."""
+        left = max(0.0, self.max_wait_seconds - self.waited_seconds)
+        if seconds > left:
+            self.exhausted = True
+            seconds = left
+        self.waited_seconds += max(0.0, seconds)
+        return max(0.0, seconds)
+
+    def _spent_message(self) -> str:
+        return (
+            f"rate-limit waits would exceed max_rate_limit_wait_seconds "
+            f"({self.max_wait_seconds:.0f}s)"
+        )
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep; a long wait says so every ``PROGRESS_SECONDS`` (never looks like a hang)."""
+        if self._logger is None or seconds <= PROGRESS_SECONDS:
+            self._sleep(seconds)
+            return
+        left = seconds
+        while left > 0:
+            step = min(PROGRESS_SECONDS, left)
+            self._sleep(step)
+            left -= step
+            if left > 0:
+                self._logger.info(
+                    "%s: waiting on Meta's rate limit, %.0f s so far of %.0f s budget "
+                    "(max_rate_limit_wait_seconds; %.0f s more in this wait)",
+                    self.name or "token",
+                    max(0.0, self.waited_seconds - left),
+                    self.max_wait_seconds,
+                    left,
+                )
 
     def release(self, usage_type: str | None = None, calls: int = 1) -> None:
         """A request acquired for ``usage_type`` got no answer (it failed on the way)."""
@@ -360,19 +317,23 @@ class Pacer:
     def _pause_locked(
         self,
         seconds: float,
-        bucket: _Bucket | None = None,
+        bucket: Bucket | None = None,
         now: float | None = None,
         held: float = 0.0,
     ) -> None:
         """Hold the account (or one bucket) for ``seconds``; counted in the total wait.
 
-        A bucket pause comes from the headers and never raises: it is cut to the wait left.
+        A bucket pause comes from the headers and never raises: one longer than the wait left
+        marks the pacer ``exhausted`` instead, and its next ``acquire`` raises.
         A throttle's pause (no bucket) raises when the total wait would pass the maximum.
         """
         now = self._clock() if now is None else now
         if bucket is not None:
-            seconds = min(seconds, max(0.0, self.max_wait_seconds - self.waited_seconds))
+            left = max(0.0, self.max_wait_seconds - self.waited_seconds)
             current = max(now, self._next_at, bucket.paused_until)
+            if now + seconds - current > left + 1.0:  # more than the budget has left:
+                self.exhausted = True  # the next acquire fails the account, without waiting
+                return
         else:
             current = max(now, self._next_at, held)
         until = now + seconds
@@ -395,9 +356,10 @@ class Pacer:
 class PacerRegistry:
     """One pacer per (account, token); lives on the tap instance, not in module state."""
 
-    def __init__(self, max_rate: float, max_wait_seconds: float) -> None:
+    def __init__(self, max_rate: float, max_wait_seconds: float, logger: Any = None) -> None:
         self._max_rate = max_rate
         self._max_wait = max_wait_seconds
+        self._logger = logger
         self.app = AppGate(max_rate)  # one app budget for every account of the process
         self._pacers: dict[tuple[str, int], Pacer] = {}
         self._lock = threading.Lock()
@@ -409,7 +371,11 @@ class PacerRegistry:
             pacer = self._pacers.get(key)
             if pacer is None:
                 pacer = self._pacers[key] = Pacer(
-                    self._max_rate, max_wait_seconds=self._max_wait, app=self.app
+                    self._max_rate,
+                    max_wait_seconds=self._max_wait,
+                    app=self.app,
+                    name=f"account {account_id}" if account_id else "token",
+                    logger=self._logger,
                 )
             return pacer
 

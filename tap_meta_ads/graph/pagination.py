@@ -11,11 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_meta_ads.graph.errors import GraphRetriableError, response_json
+
+
+def with_limit(prepared: requests.PreparedRequest, limit: int) -> requests.PreparedRequest:
+    """A copy of ``prepared`` asking for ``limit`` items per page."""
+    parts = urlsplit(prepared.url or "")
+    query = [
+        (k, str(limit) if k == "limit" else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    copy = prepared.copy()
+    copy.prepare_url(urlunsplit(parts._replace(query=urlencode(query))), None)
+    return copy
 
 
 def next_cursor(body: Any) -> str | None:

@@ -13,6 +13,10 @@ from urllib.parse import urlsplit
 
 from tap_meta_ads.graph.usage import ADS_INSIGHTS, ADS_MANAGEMENT, CUSTOM_AUDIENCE
 
+#: Seconds to open a connection (the read timeout is ``request_timeout_seconds``): a host that
+#: does not accept connections is known in seconds, however long answers may take.
+CONNECT_SECONDS = 5.0
+
 
 @dataclass(frozen=True)
 class CallScope:
@@ -71,6 +75,16 @@ class ClientPolicy:
     def timeout(self) -> int:
         # Whole seconds, rounded up: 0.5 must not become 0, which requests refuses.
         return max(1, math.ceil(self.timeout_seconds))
+
+    @property
+    def connect_seconds(self) -> float:
+        """The connect timeout: ``CONNECT_SECONDS``, or the read timeout when shorter."""
+        return min(CONNECT_SECONDS, float(self.timeout))
+
+    @property
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) timeouts of every request."""
+        return (self.connect_seconds, float(self.timeout))
 
 
 def usage_type_of(url: str, scope: CallScope) -> str | None:

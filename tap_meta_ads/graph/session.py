@@ -10,12 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from tap_meta_ads.graph.errors import Action
+from tap_meta_ads.graph.errors import Action, GraphErrorInfo, GraphFatalError
+from tap_meta_ads.graph.pacing import RateLimitWaitExceededError
+from tap_meta_ads.graph.retries import UNREACHABLE_WAITS, unreachable, unreachable_reason
 from tap_meta_ads.graph.scope import CallScope, usage_type_of
 from tap_meta_ads.graph.usage import read_usage
 
 if TYPE_CHECKING:
     from tap_meta_ads.graph.client import GraphClient
+
+#: Why an account spent its rate-limit budget, and what to do.
+WAIT_FIX = (
+    "lower requests_per_second or max_accounts_in_flight, raise max_rate_limit_wait_seconds, "
+    "or run when the account's other apps are quiet"
+)
 
 
 class ScopedSession(requests.Session):
@@ -24,7 +32,9 @@ class ScopedSession(requests.Session):
     Throttles are waited out here, as long as Meta says and within
     ``max_rate_limit_wait_seconds``, without spending the retry budget; "reduce the amount
     of data" halves ``limit`` and sends again at once. Other failures are returned for
-    ``GraphClient.check_response`` to raise.
+    ``GraphClient.check_response`` to raise. Every request has a connect timeout of its own
+    (``CONNECT_SECONDS``) and the read timeout of the settings; a host that cannot be reached
+    is tried a few times quickly, then given up with one line.
     """
 
     def __init__(self, client: GraphClient, scope: CallScope) -> None:
@@ -32,16 +42,53 @@ class ScopedSession(requests.Session):
         self._client = client
         self._scope = scope
 
+    def _acquire(self, usage_type: str | None) -> None:
+        pacer = self._client.pacer(self._scope)
+        try:
+            pacer.acquire(usage_type, self._scope.calls)
+        except RateLimitWaitExceededError as exc:
+            scope = self._scope
+            where = f"account {scope.account_id}" if scope.account_id else "Meta API"
+            line = (
+                f"{where}: {scope.what or scope.stream} failed: Meta's rate limits would hold "
+                f"it past max_rate_limit_wait_seconds ({pacer.max_wait_seconds:.0f} s; "
+                f"{pacer.waited_seconds:.0f} s waited or slowed so far). Fix: {WAIT_FIX}"
+            )
+            info = GraphErrorInfo(http_status=0, message="rate-limit wait budget spent")
+            raise GraphFatalError(info, scope.account_id, scope.what, line=line) from exc
+
+    def _transmit(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """One request on the wire; a host that cannot be reached is tried a few times."""
+        client = self._client
+        kwargs["timeout"] = client.policy.timeouts
+        for wait in (*UNREACHABLE_WAITS, None):
+            try:
+                response: requests.Response = super().send(request.copy(), **kwargs)
+            except requests.exceptions.ConnectionError as exc:
+                reason = unreachable_reason(exc, client.policy.connect_seconds)
+                if reason is None:
+                    raise
+                if wait is None:
+                    raise unreachable(self._scope, request.url or "", reason) from exc
+                client.sleep(wait)
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         client, scope = self._client, self._scope
         pacer = client.pacer(scope)
         usage_type = usage_type_of(request.url or "", scope)
         auth = client.auth(scope)
         while True:
-            pacer.acquire(usage_type, scope.calls)
+            before = pacer.waited_seconds
+            try:
+                self._acquire(usage_type)
+            finally:  # the app's hold and slow-downs of the acquire: rate-limit waits too
+                client.count_wait(scope, pacer.waited_seconds - before)
             client.log.count(scope.subject, scope.stream, requests=1)
             try:
-                response: requests.Response = super().send(auth(request.copy()), **kwargs)
+                response = self._transmit(auth(request.copy()), **kwargs)
             except BaseException:
                 pacer.release(usage_type, scope.calls)
                 raise

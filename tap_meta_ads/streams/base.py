@@ -19,6 +19,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams import RESTStream
 
+from tap_meta_ads.graph.answers import Expect
 from tap_meta_ads.graph.client import data_rows
 from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.graph.pagination import GraphCursorPaginator
@@ -59,6 +60,8 @@ class MetaAdsStream(RESTStream[str | None]):
     json_text_fields: ClassVar[tuple[str, ...]] = ()
     #: What the stream reads, for error lines ("campaigns of account 1" reads better than a path).
     what: ClassVar[str] = ""
+    #: What a successful answer of the stream's own requests is (checked on arrival).
+    expect: ClassVar[Expect] = Expect.PAGE
     #: Read the next accounts in worker threads while the SDK writes this one (``readahead``).
     read_ahead: ClassVar[bool] = False
     #: Rows one account may hold in memory ahead of the SDK (a worker waits when it is full).
@@ -128,7 +131,8 @@ class MetaAdsStream(RESTStream[str | None]):
 
     def validate_response(self, response: requests.Response) -> None:
         """Classify failures on Meta's error code (the SDK's default looks at HTTP status only)."""
-        self.run.graph.check_response(response, self.scope(self._partition))
+        keys = ("id",) if "id" in (self.primary_keys or ()) else ()  # objects key on id
+        self.run.graph.check_response(response, self.scope(self._partition), self.expect, keys=keys)
 
     def graph_fields(self) -> list[str]:
         """``fields=`` derived from the selected schema properties (one source of truth)."""

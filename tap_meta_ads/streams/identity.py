@@ -15,6 +15,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from tap_meta_ads import schema_parts as sp
+from tap_meta_ads.graph.answers import Expect
 from tap_meta_ads.graph.errors import response_json
 from tap_meta_ads.streams.accounts import ACCOUNT_MONEY
 from tap_meta_ads.streams.base import MetaAdsStream
@@ -54,6 +55,7 @@ class MeStream(TokenScopedStream):
     what = "reading the token's user"
     path = "/me"
     records_jsonpath = "$"
+    expect = Expect.OBJECT
     schema = th.PropertiesList(sp.text("id"), sp.text("name")).to_dict()
 
     def get_new_paginator(self) -> Any:

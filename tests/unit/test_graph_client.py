@@ -33,10 +33,12 @@ from meta_ads_sandbox.faults import FaultConfig
 from meta_ads_sandbox.messages import ApiRequest, Outcome, error_reply
 from meta_ads_sandbox.ratelimit import RateLimitConfig, RateLimiter
 from meta_ads_sandbox.server import RunningSandbox
+from tap_meta_ads.graph.answers import CursorLoopError
 from tap_meta_ads.graph.client import GraphClient
 from tap_meta_ads.graph.engine_calls import InsightsCalls
-from tap_meta_ads.graph.errors import GraphFatalError, GraphRetriableError
+from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.graph.pacing import Pacer, PacerRegistry
+from tap_meta_ads.graph.retries import RetriesExhaustedError
 from tap_meta_ads.graph.scope import CallScope, ClientPolicy
 from tap_meta_ads.runlog import RunLog
 from tap_meta_ads.secrets import SecretFilter
@@ -351,7 +353,7 @@ def test_a_failed_page_does_not_grow_a_shrunk_limit_back(
         return Outcome(error_reply(sandbox_errors.unknown_error(), "trace"))
 
     monkeypatch.setattr(running.sandbox, "serve", failing_once)
-    with pytest.raises(GraphRetriableError):
+    with pytest.raises(RetriesExhaustedError):
         client.get(SCOPE, CAMPAIGNS, {"fields": "id,name", "limit": client.page_size(SCOPE)})
 
     assert client.page_size(SCOPE) == 40
@@ -385,17 +387,21 @@ def test_transport_faults_are_retried_and_counted_for_the_account(
 
 
 @pytest.mark.parametrize(("kind", "raised"), TRANSPORT_FAULTS)
-def test_transport_faults_past_max_retries_raise_the_last_exception(
+def test_transport_faults_past_max_retries_end_in_one_line_naming_the_budget(
     start_sandbox, clock, backoff_waits, kind, raised
 ):
     faults = FaultConfig(fault_rate=1.0, faults=(kind,), max_consecutive_faults=10)
     running = start_sandbox(dataset(), faults=faults)
     setup = rig(running, clock, max_retries=3)
 
-    with pytest.raises(raised) as caught:
+    with pytest.raises(RetriesExhaustedError) as caught:
         setup.client.get(SCOPE, CAMPAIGNS, {"fields": "id"})
 
-    assert type(caught.value) is raised  # the transport's own exception, not a wrapper
+    assert type(caught.value.__cause__) is raised  # the transport's own exception, kept
+    line = str(caught.value)
+    assert line.startswith(f"account {ACCOUNT}: reading campaigns failed after 3 tries in ")
+    assert "(max_retries 3, max_retry_seconds " in line
+    assert "\n" not in line
     assert running.sandbox.faults.stats()["by_kind"][kind] == 3  # max_retries tries, no more
     assert len(backoff_waits) == 2
     run = setup.log.entry(ACCOUNT, "campaigns")
@@ -582,13 +588,47 @@ def test_batch_items_headers_reach_the_accounts_pacer(start_sandbox, clock, back
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        pytest.param(lambda items: items[:1], [200, None, None], id="short"),
-        pytest.param(lambda items: None, [None, None, None], id="null"),
-        pytest.param(lambda items: [items[0], None, items[2]], [200, None, 400], id="null-item"),
-        pytest.param(lambda items: [], [None, None, None], id="empty"),
+        pytest.param(
+            lambda items: items[:1], "the batch answer holds 1 entries for 3 requests", id="short"
+        ),
+        pytest.param(lambda items: None, "the batch answer is null, not a list", id="null"),
+        pytest.param(lambda items: {}, "the batch answer is an object, not a list", id="object"),
+        pytest.param(
+            lambda items: [], "the batch answer holds 0 entries for 3 requests", id="empty"
+        ),
+        pytest.param(lambda items: [7, *items[1:]], "batch entry 1 is not a status", id="item"),
     ],
 )
-def test_a_short_or_null_batch_answer_is_padded_with_none(
+def test_a_malformed_batch_answer_is_retried_then_one_line(
+    start_sandbox, clock, backoff_waits, monkeypatch, answer, expected
+):
+    running = start_sandbox(dataset())
+    run_batch = sandbox_server.run_batch
+
+    def answering(sb: Any, req: ApiRequest, version: str | None) -> Outcome:
+        outcome = run_batch(sb, req, version)
+        assert outcome.reply is not None
+        outcome.reply.body = answer(outcome.reply.body)
+        return outcome
+
+    monkeypatch.setattr(sandbox_server, "run_batch", answering)
+    setup = rig(running, clock, max_retries=3)
+
+    with pytest.raises(RetriesExhaustedError) as caught:
+        setup.client.batch(SCOPE, BATCH)
+
+    assert len(backoff_waits) == 2  # within max_retries, like any call
+    assert f"POST /v27.0/ answered HTTP 200 but {expected}" in str(caught.value)
+    assert setup.log.entry(ACCOUNT, "campaigns").retries == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        pytest.param(lambda items: [items[0], None, items[2]], [200, None, 400], id="null-item"),
+    ],
+)
+def test_an_unfinished_batch_item_is_none(
     start_sandbox, clock, backoff_waits, monkeypatch, answer, expected
 ):
     running = start_sandbox(dataset())
@@ -650,8 +690,11 @@ def test_iter_edge_stops_on_a_cursor_that_repeats(start_sandbox, clock, backoff_
     setup = rig(running, clock, page_size=3)
 
     rows: Iterator[dict[str, Any]] = setup.client.iter_edge(SCOPE, CAMPAIGNS, {"fields": "id"})
-    with pytest.raises(RuntimeError, match="Loop detected in pagination"):
-        for _ in rows:
-            pass
+    taken: list[dict[str, Any]] = []
+    with pytest.raises(CursorLoopError, match="next cursor was already read") as caught:
+        taken.extend(rows)
 
+    assert len(taken) == 3  # page one only: nothing of the repeated page was taken
+    assert len({row["id"] for row in taken}) == 3
+    assert caught.value.line.startswith(f"account {ACCOUNT}: reading campaigns failed: GET /")
     assert setup.log.entry(ACCOUNT, "campaigns").requests == 2

@@ -276,11 +276,30 @@ def test_a_request_that_failed_on_the_way_is_released():
     assert pacer.budget(ADS_MANAGEMENT) is not None  # learning needs nothing in flight
 
 
-def test_a_long_regain_estimate_on_a_success_never_raises():
+def test_a_regain_estimate_past_the_wait_budget_fails_the_next_call_without_waiting():
     clock = FakeClock()
     pacer = Pacer(2.0, max_wait_seconds=100, clock=clock, sleep=clock.sleep)
-    pacer.observe(Usage(pct=100, regain_seconds=3600))  # cut to the wait left
-    pacer.acquire()
-    assert clock.slept == pytest.approx(100)
+    pacer.observe(Usage(pct=100, regain_seconds=3600))  # never raises: it marks the pacer
+    assert pacer.exhausted
     with pytest.raises(RateLimitWaitExceededError):
-        pacer.on_throttle(60)  # the throttle that follows fails the account
+        pacer.acquire()  # the next call fails the account at once
+    assert clock.slept == 0
+
+
+def test_slow_downs_at_high_usage_count_within_the_wait_budget():
+    clock = FakeClock()
+    pacer = Pacer(2.0, max_wait_seconds=60, clock=clock, sleep=clock.sleep)
+    pacer.observe(Usage(pct=99.9))  # no reset time: slowed, not paused (MIN_RATE: 20 s apart)
+
+    def call() -> None:
+        pacer.acquire()
+        pacer.observe(Usage(pct=99.9))
+
+    for _ in range(5):
+        call()
+    with pytest.raises(RateLimitWaitExceededError):
+        call()
+    # the slowed spacing beyond the account's own rate was counted, up to the budget
+    assert pacer.waited_seconds == pytest.approx(60)
+    assert clock.slept <= 60 + 20 + 1
+    assert pacer.requests < 10

@@ -54,7 +54,7 @@ from tap_meta_ads.graph.errors import (
     parse_error,
     remedy,
 )
-from tap_meta_ads.graph.pacing import MIN_RATE, Pacer
+from tap_meta_ads.graph.pacing import MIN_RATE, Pacer, RateLimitWaitExceededError
 from tap_meta_ads.graph.scope import CallScope
 from tap_meta_ads.graph.usage import ADS_INSIGHTS, ADS_MANAGEMENT, read_usage
 from tap_meta_ads.settings.schema import ATTRIBUTION_WINDOWS, CONFIG_SCHEMA
@@ -936,8 +936,13 @@ def test_any_usage_headers_give_bounded_figures_and_never_upset_the_pacer(header
     clock = FakeClock()
     pacer = Pacer(2.0, clock=clock, sleep=clock.sleep)
     pacer.observe(usage)  # a wait beyond max_rate_limit_wait_seconds must not raise here
-    pacer.acquire()
-    pacer.acquire()
+    try:
+        pacer.acquire()
+        pacer.acquire()
+    except RateLimitWaitExceededError:  # it fails the next call instead, without waiting
+        assert pacer.exhausted
+        assert usage.regain_seconds > pacer.max_wait_seconds
+        assert clock.slept == 0
     assert MIN_RATE <= pacer.rate <= 2.0
     assert pacer.waited_seconds <= pacer.max_wait_seconds
 
