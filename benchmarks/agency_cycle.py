@@ -340,7 +340,7 @@ def scan_output(path: Path, chunk: int = 32 << 20) -> Output:
 
 
 def metric_records(stderr: Path) -> Counter[str]:
-    """The SDK's ``record_count`` METRIC lines on stderr, summed per stream."""
+    """The SDK's ``record_count`` METRIC lines on stderr (the run sets log_metrics), per stream."""
     counts: Counter[str] = Counter()
     with stderr.open(errors="replace") as handle:
         for line in handle:
@@ -760,6 +760,7 @@ def million_world(args: argparse.Namespace, work: Path, stack: contextlib.ExitSt
         "access_token": TOKEN,
         "account_ids": account_ids,
         "start_date": start.isoformat(),
+        "log_metrics": True,  # metric_records counts the rows from the record_count metrics
     }
     config_path = folder / "config.json"
     config_path.write_text(json.dumps(config))
@@ -770,7 +771,7 @@ def million_world(args: argparse.Namespace, work: Path, stack: contextlib.ExitSt
         f"{ads} ads x {MILLION_DAYS} days = {ad_days:,} ad-days, ~{ad_days * DELIVERY_RATE:,.0f}"
         f" with delivery (target --rows {args.rows:,}); latency {args.latency_ms} ms, report "
         f"runs {args.job_seconds:g} s; streams {sorted(selected)}; tap defaults + account_ids + "
-        f"start_date {start}",
+        f"start_date {start} + log_metrics",
         flush=True,
     )
     startup = run_measured(

@@ -146,7 +146,9 @@ def tap_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 def emitted(result: subprocess.CompletedProcess[str], stream: str, account: str) -> int:
-    """Records the tap emitted for one stream and account (its record_count metrics)."""
+    """Records the tap emitted for one stream and account (its record_count metrics: the run
+    needs ``log_metrics``)."""
+    assert "METRIC: " in result.stderr, "no METRIC lines: run with log_metrics=true"
     total = 0
     for line in result.stderr.splitlines():
         if "target-postgres" in line or '"metric":"record_count"' not in line:

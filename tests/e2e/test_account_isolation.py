@@ -60,6 +60,7 @@ def test_revoked_accounts_fail_alone_and_the_others_complete_and_advance(
             app_secret=app_secret,
             account_ids=json.dumps([f"act_{a}" for a in (first, second, third)]),
             lookback_days="2",
+            log_metrics="true",  # rs.emitted reads the record_count metrics
         )
 
         # run 1: account 2 was taken from the token before the run

@@ -53,7 +53,7 @@ def test_conversions_activities_and_a_vanished_creative(warehouse, sandbox_proce
         total = warehouse.query("SELECT count(*) FROM {schema}.activities")[0][0]
 
         api.admin("advance", method="POST")
-        second = warehouse.run(api.base_url, select_filter=SECOND)
+        second = warehouse.run(api.base_url, select_filter=SECOND, log_metrics="true")
         assert second.returncode == 0, second.stderr[-4000:]
         truth.directory = api.truth(1)
         assert _check(warehouse, truth) == []

@@ -120,7 +120,13 @@ def test_expired_token_fails_clearly_and_a_new_token_completes_the_load(
         for stream in ("campaigns", "adsets", "ads", *rs.INSIGHTS):
             assert not any(rs.bookmarks(state, stream).values()), stream
 
-        env_new = rs.env_for(warehouse, api, tmpdir=tmp_path / "run-tmp", access_token=new)
+        env_new = rs.env_for(
+            warehouse,
+            api,
+            tmpdir=tmp_path / "run-tmp",
+            access_token=new,
+            log_metrics="true",  # rs.emitted reads the record_count metrics
+        )
         second = rs.run(env_new)
         assert second.returncode == 0, second.stderr[-4000:]
         truth = rs.truth_of(api)

@@ -41,7 +41,9 @@ def test_first_run_mirrors_everything_then_incremental_follows_changes(warehouse
 
         api.admin("advance", method="POST")
         second = warehouse.run(
-            api.base_url, select_filter='["ad_account","campaigns","adsets","ads"]'
+            api.base_url,
+            select_filter='["ad_account","campaigns","adsets","ads"]',
+            log_metrics="true",  # records_emitted reads the record_count metrics
         )
         assert second.returncode == 0, second.stderr[-4000:]
         truth.directory = api.truth(1)
@@ -54,7 +56,8 @@ def test_first_run_mirrors_everything_then_incremental_follows_changes(warehouse
 
 
 def records_emitted(log: str, stream: str) -> int:
-    """Sum of the SDK's record_count metrics for a stream in a run's log."""
+    """Sum of the SDK's record_count metrics for a stream in a run's log (``log_metrics``)."""
+    assert "METRIC: " in log, "no METRIC lines: run with log_metrics=true"
     total = 0
     for line in log.splitlines():
         if (

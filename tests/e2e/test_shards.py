@@ -29,7 +29,13 @@ TABLES = ["ad_account", "campaigns", "adsets", "ads", "ad_insights"]
 
 
 def _project(warehouse: Any, api: Any) -> MeltanoProject:
-    tap = fast(START, lookback_days="2", recent_lookback_days="1", select_filter=STREAMS)
+    tap = fast(
+        START,
+        lookback_days="2",
+        recent_lookback_days="1",
+        select_filter=STREAMS,
+        log_metrics="true",  # records_emitted reads the record_count metrics
+    )
     return MeltanoProject(
         ROOT, meltano=str(BIN / "meltano"), env=meltano_env(warehouse.env(api.base_url, **tap))
     )
