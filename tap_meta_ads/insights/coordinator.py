@@ -31,16 +31,9 @@ from tap_meta_ads.graph.errors import (
     safe,
 )
 from tap_meta_ads.insights.calls import CountingCalls
+from tap_meta_ads.insights.deadlines import Deadlines
 from tap_meta_ads.insights.ledger import Ledger
-from tap_meta_ads.insights.levels import depth
 from tap_meta_ads.insights.lister import EntityLister
-from tap_meta_ads.insights.query import (
-    ReportQuery,
-    split_dates,
-    split_entities,
-    split_fields,
-    too_large_error,
-)
 from tap_meta_ads.insights.runs import (
     BACKOFF,
     PAGE_SIZE,
@@ -53,6 +46,7 @@ from tap_meta_ads.insights.runs import (
     poll_runs,
     read_rows,
 )
+from tap_meta_ads.insights.splitting import Splitting
 from tap_meta_ads.insights.spool import Spool, row_key
 from tap_meta_ads.insights.tasks import AccountTasks
 
@@ -60,9 +54,13 @@ from tap_meta_ads.insights.tasks import AccountTasks
 MAX_UNSUPPORTED_POLLS = 5
 #: Transient poll errors tolerated per run before its group fails.
 MAX_POLL_ERRORS = 10
+#: The report run statuses Meta sends (AdReportRun ``async_status``); others are malformed.
+STATES = frozenset(
+    f"Job {s}" for s in ("Not Started", "Started", "Running", "Completed", "Failed", "Skipped")
+)
 
 
-class Coordinator:
+class Coordinator(Splitting):
     """Job state machine for all accounts; ``run`` is the coordinator thread's body."""
 
     def __init__(
@@ -90,6 +88,7 @@ class Coordinator:
         self._pending = Pending()
         self._running: dict[str, Part] = {}
         self._gate = ThrottleGate(calls, settings, logger, ledger, clock)
+        self._deadlines = Deadlines(settings.job_timeout)
         self._in_flight = 0
         self._account_runs: Counter[str] = Counter()  # report runs in flight per account
         self.stopping = False
@@ -160,6 +159,11 @@ class Coordinator:
         return True
 
     def _launch(self, part: Part) -> None:
+        now = self._clock()
+        if self._deadlines.passed(part, now):  # a restart or split piece, out of time
+            self._out_of_time(part, now)
+            return
+        self._deadlines.start(part, now)
         self._in_flight += 1
         self._account_runs[part.account] += 1
         part.holds_slot = True
@@ -237,7 +241,7 @@ class Coordinator:
             elif exc is not None:
                 self._on_poll_error(part, exc, None, now)
             elif answers[index] is None:  # Meta did not finish this item: ask next time
-                self._schedule(part, now, grow=False)
+                self._not_finished(part, now)
             else:
                 self._on_answer(part, answers[index], now)
 
@@ -249,8 +253,13 @@ class Coordinator:
         if info is not None or not isinstance(body, dict):
             self._on_poll_error(part, None, info, now)
             return
+        state = body.get("async_status")
+        if state not in STATES:  # garbage: polled again like a transient error, then fatal
+            what = f"async_status {str(state)[:40]!r} is not a report run status"
+            info = GraphErrorInfo(http_status=status, message=what, is_transient=True)
+            self._on_poll_error(part, None, info, now)
+            return
         part.poll_errors = 0
-        state = str(body.get("async_status") or "")
         if state == "Job Completed" and percent(body.get("async_percent_completion")) >= 100:
             self._unrun(part, release=False)  # the slot is held until the rows are read
             self._dispatch(part, self._read, self._on_read, part, f"/{part.run_id}/insights")
@@ -258,12 +267,28 @@ class Coordinator:
             self._unrun(part)
             self._ledger.count(**{"failed" if state == "Job Failed" else "skipped": 1})
             self._run_failed(part, f"ended {state}", job_error(body))
+        else:
+            self._not_finished(part, now)
+
+    def _not_finished(self, part: Part, now: float) -> None:
+        if self._deadlines.passed(part, now):
+            self._unrun(part)
+            self._out_of_time(part, now)
         elif now - part.created_at >= self._set.job_timeout:
             self._unrun(part)
             self._ledger.count(timed_out=1)
             self._run_failed(part, f"was not finished after {self._set.job_timeout:.0f}s", None)
         else:
             self._schedule(part, now, grow=True)
+
+    def _out_of_time(self, part: Part, now: float) -> None:
+        """A query's report runs outlasted their deadline: the account's insights fail."""
+        exc = self._deadlines.error(part, now)
+        self._fail(part, exc)
+        for other in list(self._running.values()):  # closed as their polls come back
+            if other.account == part.account and self._ledger.fail(other.group, exc):
+                self._logger.warning("%s: failed: %s", other.group, exc.line)
+        self._fail_account(part.account, exc)
 
     def _on_poll_error(
         self, part: Part, exc: Exception | None, info: GraphErrorInfo | None, now: float
@@ -339,77 +364,6 @@ class Coordinator:
             self._pending.add(part, front=True)
         else:
             self._split(part, info, f"report run {part.run_id} {what} again")
-
-    # -- splitting ----------------------------------------------------------------------------
-
-    def _split(self, part: Part, info: GraphErrorInfo | None, reason: str) -> None:
-        """Halve by date; at one bucket by object (campaigns, ad sets, ads); then by field."""
-        halves = split_dates(part.query)
-        if halves is not None:
-            self._replace(part, halves, "date", info, reason)
-        elif depth(part.query.level) > 0 and not part.remainder:
-            self._tasks.submit(
-                part.account,
-                functools.partial(self._lister.split_plan, part.query),
-                functools.partial(self._on_split_plan, part, info=info, reason=reason),
-            )
-        else:
-            self._split_fields(part, info, reason)
-
-    def _on_split_plan(
-        self,
-        part: Part,
-        plan: Any,
-        exc: Exception | None,
-        *,
-        info: GraphErrorInfo | None,
-        reason: str,
-    ) -> None:
-        if exc is not None:
-            self._fail(part, exc)
-        elif plan is None:
-            self._split_fields(part, info, reason)
-        else:
-            halves, rest = split_entities(part.query, plan)
-            self._replace(part, halves, "entity", info, reason, rest)
-
-    def _split_fields(self, part: Part, info: GraphErrorInfo | None, reason: str) -> None:
-        halves = split_fields(part.query, part.key)
-        if halves is not None:
-            self._replace(part, halves, "fields", info, reason)
-        else:
-            self._fail(part, too_large_error(part.group, part.query, part.key, info, reason))
-
-    def _replace(
-        self,
-        part: Part,
-        queries: tuple[ReportQuery, ...],
-        kind: str,
-        info: GraphErrorInfo | None,
-        reason: str,
-        rest: ReportQuery | None = None,
-    ) -> None:
-        """Replace a part by disjoint parts."""
-        if self._ledger.is_failed(part.group):
-            self._ledger.close_part(part.group, [])
-            return
-        children = [Part(part.group, q, part.key, remainder=part.remainder) for q in queries]
-        if rest is not None:
-            children.append(Part(part.group, rest, part.key, remainder=True))
-        self._logger.info(
-            "%s: %s%s; split %s by %s into %s",
-            part.group,
-            reason,
-            codes(info),
-            part.query.describe(),
-            kind,
-            " and ".join(c.query.describe() for c in children),
-        )
-        self._ledger.count_split(kind)
-        self._ledger.open_parts(part.group, part.key, len(children))
-        for child in reversed(children):
-            self._pending.add(child, front=True)
-        self._ledger.close_part(part.group, [])
 
     def _fail_account(self, account: str, exc: Exception) -> None:
         """Fail every waiting part of the account (its token or permission failed)."""
