@@ -1,4 +1,5 @@
-"""What the tap's log shows and at which level: the SDK's metric lines only when asked for.
+"""What the tap's log shows and at which level: the SDK's metric lines only when asked for,
+its per-account notices at DEBUG.
 
 Meltano shows a plugin's warnings and errors at their level when the plugin declares the
 ``structured-logging`` capability: it then hands the SDK a logging config
@@ -17,12 +18,12 @@ from singer_sdk import metrics
 
 #: The SDK's metrics logger (``singer_sdk.metrics.get_metrics_logger``).
 METRICS_LOGGER = metrics.METRICS_LOGGER_NAME
-#: The logger of singer-sdk 0.54's state helpers (``singer_sdk.helpers._state``).
-SDK_STATE_LOGGER = "singer_sdk"
-#: singer-sdk 0.54 warns this once per partition of every stream that is not sorted. This
-#: tap's streams are not, by design: a bookmark moves only once the stream's partition was
-#: read in full (streams.base), which is what the warning is about. Not worth a warning.
-UNSORTED_NOTICE = "Stream is assumed to be unsorted"
+#: singer-sdk 0.54's notices once per partition (account) of a stream, at DEBUG here. "Stream is
+#: assumed to be unsorted" is no warning for this tap, whose streams are unsorted by design: a
+#: bookmark moves only once the partition was read in full (streams.base). "Starting
+#: incremental sync of ... with bookmark value" names no account, so with 50 accounts it is 50
+#: alike lines per stream; each stream's progress line says what it read.
+DEBUG_NOTICES = ("Stream is assumed to be unsorted", "Starting incremental sync of ")
 
 
 class MetricText(logging.Filter):
@@ -35,33 +36,36 @@ class MetricText(logging.Filter):
         return True
 
 
-class NoticeToDebug(logging.Filter):
-    """The SDK's unsorted-stream warning, at DEBUG (and dropped unless DEBUG is on)."""
+class NoticesToDebug(logging.Filter):
+    """The SDK's per-partition notices at DEBUG (and dropped unless DEBUG is on)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not (isinstance(record.msg, str) and record.msg.startswith(UNSORTED_NOTICE)):
+        if not (isinstance(record.msg, str) and record.msg.startswith(DEBUG_NOTICES)):
             return True
         record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 def configure_logs(*, log_metrics: bool) -> None:
-    """Metric lines on (as text with their tags) or off; the SDK's false alarms at DEBUG.
+    """Metric lines on (as text with their tags) or off; the SDK's notices at DEBUG.
 
     The SDK sets its metrics logger to the plugin's level each time a tap is made
-    (``PluginBase.__init__``), so this runs after that, once per tap; filters are replaced,
-    never piled up.
+    (``PluginBase.__init__``), so this runs after that, once per tap. The notices come from
+    each stream's own logger, so their filter sits on the root logger's handlers (the SDK's
+    console handler, or the one of Meltano's logging config). Filters are replaced, never
+    piled up.
     """
     metrics_logger = logging.getLogger(METRICS_LOGGER)
     _replace_filter(metrics_logger, MetricText() if log_metrics else None)
     if not log_metrics:
         # Points are logged at INFO only: WARNING and above keeps every one of them out.
         metrics_logger.setLevel(max(metrics_logger.getEffectiveLevel(), logging.WARNING))
-    _replace_filter(logging.getLogger(SDK_STATE_LOGGER), NoticeToDebug())
+    for handler in logging.getLogger().handlers:
+        _replace_filter(handler, NoticesToDebug())
 
 
-def _replace_filter(logger: logging.Logger, new: logging.Filter | None) -> None:
-    for old in [f for f in logger.filters if isinstance(f, MetricText | NoticeToDebug)]:
-        logger.removeFilter(old)
+def _replace_filter(owner: logging.Filterer, new: logging.Filter | None) -> None:
+    for old in [f for f in owner.filters if isinstance(f, MetricText | NoticesToDebug)]:
+        owner.removeFilter(old)
     if new is not None:
-        logger.addFilter(new)
+        owner.addFilter(new)

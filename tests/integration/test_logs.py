@@ -24,7 +24,7 @@ from meltano.core.plugin.singer.base import _get_sdk_logging
 from singer_sdk.helpers._state import increment_state
 
 from meta_ads_sandbox.config import DatasetConfig
-from tap_meta_ads.logs import SDK_STATE_LOGGER, configure_logs
+from tap_meta_ads.logs import configure_logs
 
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)
@@ -75,6 +75,11 @@ def test_metric_lines_are_off_by_default_and_on_with_log_metrics(tmp_path, start
     assert quiet.returncode == 0, quiet.stderr[-3000:]
     assert "METRIC" not in quiet.stderr
     assert "Summary per account" in quiet.stderr  # the log itself is there
+    # the SDK's line per account and stream (naming no account) is DEBUG; progress says it
+    assert "Starting incremental sync of" not in quiet.stderr
+    assert "progress: ads finished: 2 of 2 accounts" in quiet.stderr
+    debug = _sync(tmp_path, api.base_url, env={"LOGLEVEL": "DEBUG"})
+    assert "Starting incremental sync of 'ads'" in debug.stderr
 
     loud = _sync(tmp_path, api.base_url, log_metrics=True)
     assert loud.returncode == 0, loud.stderr[-3000:]
@@ -140,20 +145,20 @@ def test_a_failed_account_is_logged_at_error_level(tmp_path, start_sandbox):
 
 def test_the_sdks_unsorted_notice_is_a_debug_line(caplog):
     """singer-sdk warns once per partition of an unsorted stream; here it is DEBUG."""
-    configure_logs(log_metrics=False)
     state: dict[str, Any] = {}
-    sdk = logging.getLogger(SDK_STATE_LOGGER)
-    with caplog.at_level(logging.INFO, logger=SDK_STATE_LOGGER):
+    with caplog.at_level(logging.INFO, logger="singer_sdk"):
+        configure_logs(log_metrics=False)  # on the handlers there are, caplog's among them
         increment_state(
             state, latest_record={"d": 1}, replication_key="d", is_sorted=False, check_sorted=False
         )
     assert "progress_markers" in state  # the SDK did take that path
     assert caplog.records == []
     state.clear()
-    with caplog.at_level(logging.DEBUG, logger=SDK_STATE_LOGGER):
+    with caplog.at_level(logging.DEBUG, logger="singer_sdk"):
+        configure_logs(log_metrics=False)
         increment_state(
             state, latest_record={"d": 1}, replication_key="d", is_sorted=False, check_sorted=False
         )
-    (record,) = [r for r in caplog.records if r.name == sdk.name]
+    (record,) = [r for r in caplog.records if r.name == "singer_sdk"]
     assert record.levelno == logging.DEBUG
     assert record.getMessage().startswith("Stream is assumed to be unsorted")
