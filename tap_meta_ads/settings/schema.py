@@ -185,7 +185,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "max_accounts_in_flight",
         th.IntegerType,
-        default=16,
+        default=32,
         title="Max accounts in flight",
         description="Accounts whose objects are read at once (1-200), each within its own "
         "pacer and all within the app's usage; the insights engine runs every account's "
@@ -194,9 +194,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "max_jobs_in_flight",
         th.IntegerType,
-        default=50,
+        default=250,
         title="Max jobs in flight",
-        description="Async insights report runs running at once across all accounts (1-100); "
+        description="Async insights report runs running at once across all accounts (1-1000); "
         "an account whose X-FB-Ads-Insights-Throttle is high is held back meanwhile.",
     ),
     th.Property(
@@ -317,7 +317,7 @@ RANGES: Mapping[str, tuple[float, float, bool]] = MappingProxyType(
         "lookback_days": (0, 90, False),
         "recent_lookback_days": (0, 90, False),
         "full_lookback_hours": (0, 8760, False),
-        "max_jobs_in_flight": (1, 100, False),
+        "max_jobs_in_flight": (1, 1000, False),
         "max_jobs_per_account": (1, 20, False),
         "max_accounts_in_flight": (1, 200, False),
         "max_retries": (1, 50, False),
