@@ -2,10 +2,14 @@
 
 Meta sends counts and money as strings, datetimes as ``2026-11-01T10:00:00-0700`` (or Unix
 seconds on custom audiences). Records leave the tap with integers as ints, decimals as
-``Decimal``, datetimes as UTC ISO-8601 and dates as ``YYYY-MM-DD``. A value that does not fit
-its declared type becomes null with one warning per stream and field: one odd value never
-stops a sync, and the warning never contains the value itself. Integers must fit 64 bits
+``Decimal``, datetimes as UTC ISO-8601 and dates as ``YYYY-MM-DD``. Integers must fit 64 bits
 (warehouse BIGINT); a list with one item that does not fit its item type does not fit.
+
+A count, an amount, a date or a time that does not fit its column (``strict``: the streams'
+records) raises ``DoesNotFitError`` naming the field: nulling it would store a wrong number or
+lose an incremental bookmark without a word. Other values that do not fit (a string where an
+object belongs, a list that is not one) become null with one warning per stream and field.
+Neither message ever contains the value itself.
 """
 
 from __future__ import annotations
@@ -23,6 +27,23 @@ INT_MIN = -(2**63)
 
 class UnshapeableError(ValueError):
     """A value does not fit its declared type."""
+
+
+class DoesNotFitError(UnshapeableError):
+    """A number or time that does not fit its column: the record cannot be written."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def is_strict(schema: dict[str, Any]) -> bool:
+    """Columns whose values are never nulled: integers, numbers, dates and times."""
+    types = _types(schema) - {"null"}
+    return bool(types) and (
+        types <= {"integer", "number"} or schema.get("format") in ("date", "date-time")
+    )
 
 
 def _types(schema: dict[str, Any]) -> set[str]:
@@ -153,8 +174,13 @@ def shape_record(
     stream: str,
     logger: logging.Logger | None,
     warned: set[str] | None = None,
+    *,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """Shape every declared property of ``record``; undeclared keys are dropped."""
+    """Shape every declared property of ``record``; undeclared keys are dropped.
+
+    ``strict``: a number or time that does not fit raises ``DoesNotFitError``.
+    """
     properties: dict[str, Any] = schema.get("properties", {})
     shaped: dict[str, Any] = {}
     for name, prop in properties.items():
@@ -164,6 +190,8 @@ def shape_record(
         try:
             shaped[name] = shape_value(value, prop)
         except UnshapeableError as exc:
+            if strict and is_strict(prop):
+                raise DoesNotFitError(name, str(exc)) from None
             shaped[name] = None
             if logger is not None and (warned is None or name not in warned):
                 if warned is not None:

@@ -280,6 +280,7 @@ class GraphClient:
         method: str = "GET",
         expect: Expect = Expect.ANY,
         items: int = 0,
+        keys: tuple[str, ...] = (),
     ) -> requests.Response:
         """One paced, retried Graph call (a node read, a report run, a poll)."""
         prepared = requests.Request(
@@ -292,7 +293,7 @@ class GraphClient:
 
         def send(request: requests.PreparedRequest, scope: CallScope) -> requests.Response:
             response = self.session(scope).send(request, allow_redirects=True)
-            self.check_response(response, scope, expect, items=items)
+            self.check_response(response, scope, expect, items=items, keys=keys)
             return response
 
         response: requests.Response = self.retrying(send, lambda args: args[1])(prepared, scope)
@@ -337,7 +338,7 @@ class GraphClient:
         return data if isinstance(data, dict) else {}
 
     def iter_edge(
-        self, scope: CallScope, path: str, params: Mapping[str, Any]
+        self, scope: CallScope, path: str, params: Mapping[str, Any], keys: tuple[str, ...] = ()
     ) -> Iterator[dict[str, Any]]:
         """Every item of a Graph edge, page by page (the SDK paginator stops a stuck cursor)."""
         paginator = GraphCursorPaginator()
@@ -345,7 +346,7 @@ class GraphClient:
             page = {**params, "limit": self.page_size(scope)}
             if paginator.current_value:
                 page["after"] = paginator.current_value
-            response = self.request(scope, path, page, expect=Expect.PAGE)
+            response = self.request(scope, path, page, expect=Expect.PAGE, keys=keys)
             yield from data_rows(response)
             paginator.advance(response)
 

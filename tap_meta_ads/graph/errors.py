@@ -369,6 +369,7 @@ class GraphFatalError(FatalAPIError):
     ) -> None:
         self.info = info
         self.account_id = account_id
+        self.whole = line is not None  # a line of its own, kept as it is by whoever re-raises
         where = f"account {account_id}" if account_id else "Meta API"
         self.line = line or f"{where}: {what} failed with {info.describe()}. Fix: {remedy(info)}"
         super().__init__(self.line)

@@ -21,12 +21,12 @@ from singer_sdk.streams import RESTStream
 
 from tap_meta_ads.graph.answers import Expect
 from tap_meta_ads.graph.client import data_rows
-from tap_meta_ads.graph.errors import GraphFatalError
+from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
 from tap_meta_ads.graph.pagination import GraphCursorPaginator
 from tap_meta_ads.graph.scope import CallScope
 from tap_meta_ads.money import minor_to_major
 from tap_meta_ads.run import RunContext
-from tap_meta_ads.shaping import shape_record
+from tap_meta_ads.shaping import DoesNotFitError, shape_record
 from tap_meta_ads.streams.readahead import ReadAhead
 
 #: What ends one account's stream (recorded, the other accounts go on).
@@ -71,6 +71,8 @@ class MetaAdsStream(RESTStream[str | None]):
         super().__init__(tap=tap, **kwargs)
         self.run = run
         self._warned_fields: set[str] = set()
+        #: A row whose value did not fit (found in post_process), raised in get_records.
+        self.unfit: dict[str, GraphFatalError] = {}
         # The partition each thread reads (read-ahead workers read other accounts).
         self._local = threading.local()
         self._read_ahead: ReadAhead | None = None
@@ -188,11 +190,11 @@ class MetaAdsStream(RESTStream[str | None]):
         try:
             if ahead is not None and context is not None:
                 try:
-                    yield from ahead.rows(dict(context))
+                    yield from self._fitting(ahead.rows(dict(context)), subject)
                 finally:
                     self._consumed()
             else:
-                yield from self.iter_records(context)
+                yield from self._fitting(self.iter_records(context), subject)
             log.finish(subject, self.name, "success")
         except ACCOUNT_FAILURES as exc:
             if isinstance(exc, GraphFatalError):
@@ -209,6 +211,34 @@ class MetaAdsStream(RESTStream[str | None]):
             # The SDK would otherwise finalise the partition's progress markers into a
             # bookmark past rows that were never read (singer_sdk.helpers._state layout).
             self.get_context_state(context).pop("progress_markers", None)
+
+    def _fitting(self, rows: Iterable[dict[str, Any]], subject: str) -> Iterator[dict[str, Any]]:
+        """``rows``, ended by the error of one whose value did not fit (the SDK shapes each
+        row in ``post_process`` before it asks for the next)."""
+        for row in rows:
+            yield row
+            unfit = self.unfit.pop(subject, None)
+            if unfit is not None:
+                raise unfit
+
+    def _does_not_fit(
+        self, row: dict[str, Any], context: Context | None, exc: DoesNotFitError
+    ) -> None:
+        scope = self.scope(context)
+        key = ", ".join(
+            f"{name} {str(row[name])[:40]}"
+            for name in self.primary_keys or ()
+            if row.get(name) not in (None, "") and name != exc.field
+        )
+        where = f"account {scope.account_id}" if scope.account_id else scope.subject
+        line = (
+            f"{where}: {self.name}: field {exc.field} of the object with {key or 'no key'} does "
+            f"not fit its column ({exc.reason}); nothing more of this account's {self.name} is "
+            f"written and its bookmark stays. Fix: report the object to Meta, or deselect "
+            f"{exc.field} in the catalog"
+        )
+        info = GraphErrorInfo(http_status=200, message="a value does not fit its column")
+        self.unfit[scope.subject] = GraphFatalError(info, scope.account_id, self.name, line=line)
 
     def get_record_counter(
         self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
@@ -272,7 +302,8 @@ class MetaAdsStream(RESTStream[str | None]):
         self, path: str, params: dict[str, Any], context: Context | None
     ) -> Iterator[dict[str, Any]]:
         """Every item of a Graph edge other than the stream's own."""
-        yield from self.run.graph.iter_edge(self.scope(context), path, params)
+        keys = ("id",) if "id" in (self.primary_keys or ()) else ()
+        yield from self.run.graph.iter_edge(self.scope(context), path, params, keys=keys)
 
     def _parse_json_text(self, name: str, text: str) -> Any:
         """A JSON text field's value (empty text: null; not JSON: null, one warning)."""
@@ -305,7 +336,13 @@ class MetaAdsStream(RESTStream[str | None]):
         for name in self.json_text_fields:
             if isinstance(row.get(name), str):
                 row[name] = self._parse_json_text(name, row[name])
-        shaped = shape_record(row, self.schema, self.name, self.logger, self._warned_fields)
+        try:
+            shaped = shape_record(
+                row, self.schema, self.name, self.logger, self._warned_fields, strict=True
+            )
+        except DoesNotFitError as exc:
+            self._does_not_fit(row, context, exc)
+            return None
         missing = [name for name in self.schema.get("required", ()) if shaped.get(name) is None]
         if missing:
             # A row without its key (an insights row without a valid date_start) cannot be

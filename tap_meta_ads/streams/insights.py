@@ -330,7 +330,8 @@ class InsightsStream(AccountScopedStream):
         except ReportTooLargeError:
             raise
         except GraphFatalError as exc:  # name the stream, not the engine's anchor stream
-            raise GraphFatalError(exc.info, account, self.what) from exc
+            line = exc.line if exc.whole else None  # a line of its own names its call already
+            raise GraphFatalError(exc.info, account, self.what, line=line) from exc
         if manager.incomplete(group):  # Meta withheld days (a daily quota): read them again
             state.pop("progress_markers", None)
             return

@@ -8,7 +8,8 @@ a counter-example:
   never showing a secret (even one pasted into the wrong setting);
 - a Graph object or insights row of any shape becomes, through its stream's ``post_process``,
   a record the SDK can serialise and that is valid against the stream's schema (or, for a
-  row without its key, is skipped with a warning), and no value reaches the logs;
+  row without its key, is skipped with a warning; for a number or time that does not fit its
+  column, ends the account with one line naming the field), and no value reaches the logs;
 - an error envelope of any shape becomes an action and one-line messages, never an exception;
 - usage headers of any shape give percentages within 0..100 and finite waits >= 0, and never
   upset the pacer.
@@ -260,7 +261,7 @@ def configs(draw: st.DrawFn) -> tuple[dict[str, Any], list[str]]:
         "end_date": date,
         "page_size": _int_like(1, 5000),
         "lookback_days": _int_like(0, 90),
-        "max_jobs_in_flight": _int_like(1, 100),
+        "max_jobs_in_flight": _int_like(1, 1000),
         "max_retries": _int_like(1, 20),
         "requests_per_second": _positive_number(),
         "request_timeout_seconds": _positive_number(),
@@ -338,7 +339,7 @@ def _valid_settings(token: str, app_secret: str, account_token: str) -> dict[str
         "end_date": past,
         "page_size": st.one_of(st.integers(min_value=1, max_value=5000), st.just("250")),
         "lookback_days": st.integers(min_value=0, max_value=90),
-        "max_jobs_in_flight": st.integers(min_value=1, max_value=100),
+        "max_jobs_in_flight": st.integers(min_value=1, max_value=1000),
         "max_retries": st.integers(min_value=1, max_value=50),
         "requests_per_second": number,
         "request_timeout_seconds": number,
@@ -374,7 +375,7 @@ RANGES = {
     "lookback_days": (0, 90, False),
     "recent_lookback_days": (0, 90, False),
     "full_lookback_hours": (0, 8760, False),
-    "max_jobs_in_flight": (1, 100, False),
+    "max_jobs_in_flight": (1, 1000, False),
     "max_jobs_per_account": (1, 20, False),
     "max_accounts_in_flight": (1, 200, False),
     "max_retries": (1, 50, False),
@@ -679,6 +680,15 @@ def _check_row(
         record = stream.post_process(copy.deepcopy(row), context)
     for secret in (TOKEN, PLANTED):
         assert secret not in caplog.text
+    unfit = stream.unfit.pop(stream.scope(context).subject, None)
+    if unfit is not None:  # a number or time that does not fit: the account ends in one line
+        assert record is None
+        assert "\n" not in unfit.line
+        assert " does not fit its column (" in unfit.line
+        assert unfit.line.startswith(f"account {context['account_id']}: {name}: field ")
+        for secret in (TOKEN, PLANTED):
+            assert secret not in unfit.line
+        return
     if record is None:  # only a row without its key is skipped
         assert stream.schema.get("required"), "a record was dropped"
         return

@@ -1,8 +1,9 @@
 from decimal import Decimal
 
+import pytest
 from singer_sdk import typing as th
 
-from tap_meta_ads.shaping import parse_datetime, shape_record
+from tap_meta_ads.shaping import DoesNotFitError, parse_datetime, shape_record
 
 SCHEMA = th.PropertiesList(
     th.Property("id", th.StringType),
@@ -63,3 +64,29 @@ def test_bad_values_become_null_with_one_warning(caplog):
 
 def test_missing_fields_stay_missing_and_nulls_stay_null():
     assert shape_record({"id": "1", "count": None}, SCHEMA, "s", None) == {"id": "1", "count": None}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("count", "123456789012345678901234", "outside the 64-bit integer range"),
+        ("count", "many", "not a number"),
+        ("spend", "lots", "not a number"),
+        ("when", "yesterday", "not a datetime"),
+        ("day", "someday", "not a date"),
+    ],
+)
+def test_strict_numbers_and_times_that_do_not_fit_raise_naming_the_field(field, value, reason):
+    with pytest.raises(DoesNotFitError) as caught:
+        shape_record({"id": "1", field: value}, SCHEMA, "s", None, strict=True)
+    assert (caught.value.field, caught.value.reason) == (field, reason)
+    assert value not in str(caught.value)
+
+
+def test_strict_keeps_integers_up_to_64_bits_and_nulls_other_misfits():
+    row = {"count": str(2**63 - 1), "spec": [1], "tags": "x", "flag": "maybe"}
+    shaped = shape_record(row, SCHEMA, "s", None, strict=True)
+    assert shaped == {"count": 2**63 - 1, "spec": None, "tags": None, "flag": None}
+    assert shape_record({"count": "123456789012"}, SCHEMA, "s", None, strict=True) == {
+        "count": 123456789012
+    }
