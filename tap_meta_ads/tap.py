@@ -279,6 +279,23 @@ class TapMetaAds(Tap):
                 unit = "tokens" if isinstance(stream, TokenScopedStream) else "accounts"
                 self.run.progress.plan(stream.name, subjects, unit)
 
+    def _sync_history_passes(self) -> None:
+        """Recent days first: each insights stream's older days once every stream's recent
+        days are out, then ``sync_log`` again with the whole run's counts (upserted)."""
+        insights = [s for s in self.streams.values() if isinstance(s, InsightsStream)]
+        later = [s for s in insights if s.selected and s.history_partitions()]
+        for stream in later:
+            stream.history_phase = True
+            self.run.progress.plan(
+                stream.name, [stream.scope(c).subject for c in stream.partitions or []]
+            )
+            stream.sync()
+            stream.finalize_state_progress_markers()
+        sync_log = self.streams.get(SyncLogStream.name)
+        if later and sync_log is not None and sync_log.selected:
+            sync_log.sync()
+            sync_log.finalize_state_progress_markers()
+
     # The SDK marks sync_all final for typing; this only adds progress, summary and exit status.
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync every stream; then list failed accounts and exit non-zero if there were any."""
@@ -289,6 +306,7 @@ class TapMetaAds(Tap):
                     self.run.insights.manager()  # report runs start now, for every account
                 self._plan_progress()
                 super().sync_all()
+                self._sync_history_passes()
         finally:
             stop_progress()
             for stream in self.streams.values():

@@ -12,24 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
-from tap_meta_ads import schema_parts as sp
 from tap_meta_ads.graph.errors import GraphFatalError
 from tap_meta_ads.insights import (
     ReportQuery,
     ReportTooLargeError,
-    level_columns,
 )
 from tap_meta_ads.insights.breakdowns import HOURLY, months_before
 from tap_meta_ads.statuses import EFFECTIVE_STATUSES
 from tap_meta_ads.streams.action_stats import numeric_action_stats, sum_actions
+from tap_meta_ads.streams.insights_fields import ACTION_LISTS, VIDEO_FIELDS, insights_schema
 from tap_meta_ads.streams.insights_plan import (
     HISTORY_FROM_KEY,
     configured_start,
@@ -47,61 +44,6 @@ FULL_LOOKBACK_KEY = "full_lookback_at"
 FULL_LOOKBACK_DAYS_KEY = "full_lookback_days"
 #: Meta keeps 37 months of insights (error 3018 before that).
 HISTORY_MONTHS = 37
-VIDEO_FIELDS = {
-    "video_p25_watched": "video_p25_watched_actions",
-    "video_p50_watched": "video_p50_watched_actions",
-    "video_p75_watched": "video_p75_watched_actions",
-    "video_p100_watched": "video_p100_watched_actions",
-    "video_plays": "video_play_actions",
-}
-ACTION_LISTS = ("actions", "action_values", "cost_per_action_type")
-
-ACTION_STAT = th.ObjectType(
-    th.Property("action_type", th.StringType),
-    th.Property("value", th.NumberType),
-    additional_properties=True,
-)
-
-
-def insights_schema(level: str) -> dict[str, Any]:
-    """Schema of a daily insights stream at ``level``: ids and names up the hierarchy."""
-    return th.PropertiesList(
-        *(sp.text(column) for column in level_columns(level)),
-        sp.text("account_currency"),
-        th.Property(
-            "date_start",
-            th.DateType,
-            required=True,
-            description="Day, in the ad account's time zone.",
-        ),
-        th.Property("date_stop", th.DateType),
-        sp.text("objective"),
-        sp.text("optimization_goal"),
-        sp.text("buying_type"),
-        sp.text("attribution_setting"),
-        sp.integer("impressions"),
-        sp.integer("clicks"),
-        sp.integer("unique_clicks"),
-        sp.integer("inline_link_clicks"),
-        sp.integer("reach"),
-        sp.decimal("spend", "Major units of account_currency (Meta sends insights money so)."),
-        sp.decimal("ctr"),
-        sp.decimal("cpc"),
-        sp.decimal("cpm"),
-        sp.decimal("cpp"),
-        sp.decimal("frequency"),
-        sp.integer("conversions", "Sum of `actions` of the types in `conversion_action_types`."),
-        *(sp.integer(name, f"Sum of `{source}`.") for name, source in VIDEO_FIELDS.items()),
-        *(
-            sp.json_list(
-                name,
-                "Meta's action stats with numeric values, one entry per action "
-                "type with a key per attribution window.",
-                items=ACTION_STAT,
-            )
-            for name in ACTION_LISTS
-        ),
-    ).to_dict()
 
 
 def report_signature(parts: dict[str, Any]) -> str:
@@ -128,13 +70,14 @@ class InsightsStream(AccountScopedStream):
         #: Accounts whose whole lookback window (or whole history) this run reads.
         self._full_window: set[str] = set()
         self._planned_at = dt.datetime.now(dt.UTC)
-        #: Per account: the first day of this run's recent pass and of its history pass.
+        #: Per account: the first day of this run's recent pass, and its history pass's days.
         self._recent_since: dict[str, dt.date] = {}
-        self._history_since: dict[str, dt.date] = {}
+        self._history_days: dict[str, tuple[dt.date, dt.date]] = {}
         #: Accounts read from the configured start (no usable bookmark).
         self._from_start: set[str] = set()
-        #: Partitions of each account read so far (its second one is its history pass).
-        self._visits: Counter[str] = Counter()
+        #: False while the SDK's loop reads every stream's recent days; True for the history
+        #: passes the tap runs once all of them are out (``TapMetaAds.sync_all``).
+        self.history_phase = False
 
     def engine_key(self) -> tuple[str, ...]:
         """The key that identifies a raw Graph row of this stream (merging split halves)."""
@@ -274,11 +217,11 @@ class InsightsStream(AccountScopedStream):
                 recent[0] if recent is not None else None,
             )
         self._recent_since.pop(account_id, None)
-        self._history_since.pop(account_id, None)
+        self._history_days.pop(account_id, None)
         if recent is not None:
             self._recent_since[account_id] = recent[0]
         if history is not None:
-            self._history_since[account_id] = history[0]
+            self._history_days[account_id] = history
         return self._query(account_id, recent), self._query(account_id, history)
 
     def _query(self, account_id: str, days: tuple[dt.date, dt.date] | None) -> ReportQuery | None:
@@ -303,28 +246,30 @@ class InsightsStream(AccountScopedStream):
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
-        """Every account, then again each account with a history pass (recent days first)."""
+        """Every account; in the history phase, the accounts with a history pass."""
         accounts = super().partitions
-        if accounts is None:
-            return None
-        later = [
-            p for p in accounts if self.run.insights.planned(self.history_group(p["account_id"]))
+        if accounts is None or not self.history_phase:
+            return accounts
+        return self.history_partitions()
+
+    def history_partitions(self) -> list[dict[str, Any]]:
+        """The accounts whose older days this run reads after every stream's recent days."""
+        return [
+            {"account_id": account}
+            for account in self.run.account_ids()
+            if self.run.insights.planned(self.history_group(account))
         ]
-        return [*accounts, *later]
 
     def iter_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         account = self.account_id_of(context) or ""
         manager = self.run.insights.manager()
-        self._visits[account] += 1
-        history = self._visits[account] > 1
+        history = self.history_phase
         group = self.history_group(account) if history else f"{self.name}/{account}"
         if not self.run.insights.planned(group):
             return
         state = self.get_context_state(context)
         if history:
-            # Every account's recent pass is committed before any older day is written
-            # (singer-sdk 0.54's Stream._write_state_message writes the whole tap state).
-            self._write_state_message()
+            self.run.progress.note_window(f"{self.name}/{account}", *self._history_days[account])
         try:
             yield from manager.results(group)
         except ReportTooLargeError:
@@ -340,7 +285,7 @@ class InsightsStream(AccountScopedStream):
                 # Days older than the bookmark: the SDK would make the newest of them the
                 # bookmark (it promotes its progress markers when the partition ends).
                 state.pop("progress_markers", None)
-            state[HISTORY_FROM_KEY] = self._history_since[account].isoformat()
+            state[HISTORY_FROM_KEY] = self._history_days[account][0].isoformat()
             return
         self._note_recent(account, state)
 

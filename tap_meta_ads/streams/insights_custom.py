@@ -20,7 +20,8 @@ from tap_meta_ads.insights.fields import TEXT_FIELDS
 from tap_meta_ads.insights.versions import ALL_INTEGER_FIELDS as INTEGER_FIELDS
 from tap_meta_ads.insights.versions import ALL_LIST_FIELDS as LIST_FIELDS
 from tap_meta_ads.streams.action_stats import numeric_action_stats
-from tap_meta_ads.streams.insights import ACTION_STAT, InsightsStream
+from tap_meta_ads.streams.insights import InsightsStream
+from tap_meta_ads.streams.insights_fields import ACTION_STAT
 
 
 def _field_property(name: str) -> th.Property[Any]:

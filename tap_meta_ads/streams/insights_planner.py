@@ -1,8 +1,9 @@
 """Planning every selected insights stream of every account at the start of the engine.
 
-Each account's recent query is submitted first, then every history pass (``insights_plan``),
-so the engine starts the recent report runs of all accounts before any older days; hourly
-reports are submitted as one report run per day.
+Each account's recent query is submitted first, then every history pass (``insights_plan``)
+stream by stream, so the engine starts the recent report runs of all accounts and streams
+before any older days, in the order the streams write them; hourly reports are submitted as
+one report run per day.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def plan_insights(
             if history is not None:
                 later.append((stream, stream.history_group(account_id), history))
     # Every account's recent report runs start before any history run (each account's runs
-    # start in the order they were submitted).
+    # start in the order they were submitted), and history runs in the streams' order.
+    later.sort(key=lambda item: streams.index(item[0]))
     for stream, group, query in later:
         for part in stream.report_runs(query):
             manager.submit(group, part, stream.engine_key())

@@ -1,5 +1,6 @@
-"""Recent days first: a long first sync writes every account's last 30 days before the older
-ones, and a run killed right after that pass resumes with the older days only.
+"""Recent days first: a long first sync writes the last 30 days of every account and every
+insights stream before any older day, and a run killed right after that resumes with the
+older days only.
 
 The tap's command line against an in-process sandbox, for the built-in ``account_insights``
 and a custom report. The first run is killed (SIGKILL) as soon as it writes its first older
@@ -148,21 +149,23 @@ def test_a_run_killed_after_the_recent_pass_resumes_with_the_older_days(tmp_path
 
     first, state = _killed_after_recent_pass(_command(config, catalog, None))
     *recent, older = first
-    # the first older row comes after every account's recent days, each account's bookmark
-    # and history_loaded_from already in the state a target would have saved
+    # the first older row comes after the recent days of every account and every stream,
+    # each account's bookmark and history_loaded_from already in the state a target saved
     assert older["stream"] == "account_insights"
-    assert {r["record"]["account_id"] for r in recent if r["stream"] == "account_insights"} == {
-        a.removeprefix("act_") for a in accounts
-    }
+    for stream in KEYS:
+        assert {r["record"]["account_id"] for r in recent if r["stream"] == stream} == {
+            a.removeprefix("act_") for a in accounts
+        }, stream
     assert all(r["record"]["date_start"] >= CUT.isoformat() for r in recent)
     truth = _truth(tmp_path, dataset, accounts)
     newest = {
         stream: {a: max(k[-1] for k in rows if k[0] == a) for a, *_ in rows}
         for stream, rows in truth.items()
     }
-    saved = _partitions(state, "account_insights")
-    assert {p[HISTORY_FROM_KEY] for p in saved.values()} == {CUT.isoformat()}
-    assert {a: p["replication_key_value"] for a, p in saved.items()} == newest["account_insights"]
+    for stream in KEYS:
+        saved = _partitions(state, stream)
+        assert {p[HISTORY_FROM_KEY] for p in saved.values()} == {CUT.isoformat()}
+        assert {a: p["replication_key_value"] for a, p in saved.items()} == newest[stream]
 
     (tmp_path / "state.json").write_text(json.dumps(state))
     second, final = _completed(_command(config, catalog, tmp_path / "state.json"))
@@ -180,14 +183,13 @@ def test_a_run_killed_after_the_recent_pass_resumes_with_the_older_days(tmp_path
             if r["stream"] == stream
         }
         assert warehouse == truth[stream], stream  # no gap, nothing extra, every value
-        if stream == "account_insights":
-            # the resumed run read every older day and, of the recent ones, only the days from
-            # each account's bookmark (recent_lookback_days 0): nothing else twice
-            again = set(first_keys) & set(second_keys)
-            assert all(day >= newest[stream][account] for account, day in again)
-            assert {k for k in second_keys if k[-1] < CUT.isoformat()} == {
-                k for k in truth[stream] if k[-1] < CUT.isoformat()
-            }
+        # the resumed run read every older day and, of the recent ones, only the days from
+        # each account's bookmark (recent_lookback_days 0): nothing else twice
+        again = set(first_keys) & set(second_keys)
+        assert all(k[-1] >= newest[stream][k[0]] for k in again), stream
+        assert {k for k in second_keys if k[-1] < CUT.isoformat()} == {
+            k for k in truth[stream] if k[-1] < CUT.isoformat()
+        }, stream
         final_state = _partitions(final, stream)
         assert {a: p["replication_key_value"] for a, p in final_state.items()} == newest[stream]
         assert {p[HISTORY_FROM_KEY] for p in final_state.values()} == {START.isoformat()}
