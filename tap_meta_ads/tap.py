@@ -286,11 +286,14 @@ class TapMetaAds(Tap):
         later = [s for s in insights if s.selected and s.history_partitions()]
         for stream in later:
             stream.history_phase = True
-            self.run.progress.plan(
-                stream.name, [stream.scope(c).subject for c in stream.partitions or []]
-            )
-            stream.sync()
-            stream.finalize_state_progress_markers()
+            try:
+                self.run.progress.plan(
+                    stream.name, [stream.scope(c).subject for c in stream.partitions or []]
+                )
+                stream.sync()
+                stream.finalize_state_progress_markers()
+            finally:
+                stream.history_phase = False
         sync_log = self.streams.get(SyncLogStream.name)
         if later and sync_log is not None and sync_log.selected:
             sync_log.sync()
