@@ -55,12 +55,14 @@ def unreachable_reason(exc: BaseException, connect_seconds: float) -> str | None
     reason = getattr(exc.args[0], "reason", exc.args[0])
     if isinstance(reason, urllib3.exceptions.NameResolutionError):
         return "host not found"
-    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
-        return f"no connection within {connect_seconds:g} s"
-    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError too
         if isinstance(reason.__cause__, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(reason.__cause__, TimeoutError):
+            return f"no connection within {connect_seconds:g} s"
         return "no connection could be made"
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
+        return f"no connection within {connect_seconds:g} s"
     return None
 
 
@@ -91,7 +93,9 @@ class Retrying:
 
     def _reason(self, exc: BaseException | None) -> str:
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return f"no answer within {self.policy.timeout_seconds:g} s (request_timeout_seconds)"
+            return (
+                f"ReadTimeout: no answer within {self.policy.timeout:g} s (request_timeout_seconds)"
+            )
         if isinstance(exc, RetriableAPIError):
             return self.redact(str(exc))
         return type(exc).__name__
@@ -148,7 +152,7 @@ class Retrying:
         where = f"account {scope.account_id}" if scope.account_id else "Meta API"
         bound = ""
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            most = self.policy.timeout_seconds * self.policy.max_retries
+            most = self.policy.timeout * self.policy.max_retries
             bound = (
                 f"; the server accepts connections but does not answer (at most "
                 f"{most:.0f} s: request_timeout_seconds x max_retries)"
