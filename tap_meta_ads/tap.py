@@ -18,6 +18,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 from tap_meta_ads.connection import check_connection
 from tap_meta_ads.connection import record as record_checks
 from tap_meta_ads.logs import configure_logs
+from tap_meta_ads.messages import SingerWriter
 from tap_meta_ads.run import RunContext, build_run
 from tap_meta_ads.secrets import install_secret_filter, quiet_urllib3, secrets_of
 from tap_meta_ads.settings.checks import check_settings, coerce_numbers, schema_problems
@@ -96,6 +97,7 @@ class TapMetaAds(Tap):
 
     name = "tap-meta-ads"
     package_name = "tap-meta-ads"
+    message_writer_class = SingerWriter
     # A copy: the SDK adds its built-in settings to this dict in place.
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
 
