@@ -23,6 +23,7 @@ import urllib3.exceptions
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
+from tap_meta_ads.graph.pacing import PROGRESS_SECONDS
 from tap_meta_ads.graph.scope import CallLog, CallScope, ClientPolicy
 
 #: The exceptions the SDK retries (``RESTStream.request_decorator``), and so do we.
@@ -132,7 +133,7 @@ class Retrying:
             on_giveup=on_giveup,
             logger=None,
             factor=1,
-            max_value=60,
+            max_value=PROGRESS_SECONDS,  # a persistent failure says so at least this often
         )(func)
 
         def call(*args: Any, **kwargs: Any) -> Any:

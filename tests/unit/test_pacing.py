@@ -1,4 +1,5 @@
 import json
+import logging
 
 import pytest
 
@@ -303,3 +304,37 @@ def test_slow_downs_at_high_usage_count_within_the_wait_budget():
     assert pacer.waited_seconds == pytest.approx(60)
     assert clock.slept <= 60 + 20 + 1
     assert pacer.requests < 10
+
+
+def test_a_long_rate_limit_wait_says_so_every_30_seconds(caplog):
+    clock = FakeClock()
+    logger = logging.getLogger("tests.pacing.progress")
+    pacer = Pacer(
+        2.0,
+        max_wait_seconds=300,
+        clock=clock,
+        sleep=clock.sleep,
+        name="account act_1",
+        logger=logger,
+    )
+    pacer.on_throttle(100)  # Meta says: come back in 100 s
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        pacer.acquire()
+    lines = [r.getMessage() for r in caplog.records if r.name == logger.name]
+    assert clock.slept == pytest.approx(100)
+    assert len(lines) == 3  # at 30, 60 and 90 s: a long wait never looks like a hang
+    assert lines[0].startswith(
+        "account act_1: waiting on Meta's rate limit, 30 s so far of 300 s budget"
+    )
+    assert "90 s so far" in lines[2]
+
+
+def test_short_waits_print_nothing(caplog):
+    clock = FakeClock()
+    logger = logging.getLogger("tests.pacing.quiet")
+    pacer = Pacer(2.0, clock=clock, sleep=clock.sleep, name="account 1", logger=logger)
+    pacer.on_throttle(20)
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        pacer.acquire()
+        pacer.acquire()
+    assert [r for r in caplog.records if r.name == logger.name] == []
