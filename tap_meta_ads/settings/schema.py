@@ -220,7 +220,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default=3600.0,
         title="Job timeout",
         description="Seconds after which a report run not finished is restarted or split "
-        "(60-86400).",
+        "(60-86400); a query's runs, restart and splits get at most 3 times this.",
     ),
     th.Property(
         "insights_reports",
@@ -251,7 +251,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.NumberType,
         default=120.0,
         title="Request timeout",
-        description="Seconds before one HTTP request is abandoned and retried (1-600).",
+        description="Seconds to wait for an answer before one HTTP request is abandoned and "
+        "retried (1-600); connecting has 5 s of its own.",
     ),
     th.Property(
         "max_retries",
@@ -275,7 +276,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         title="Max rate-limit wait",
         description="Total seconds one account may wait "
         "on Meta's throttles (including the ad-account quota block, which can last an "
-        "hour) before it is reported as failed (1-86400).",
+        "hour) or be slowed by its usage headers before it is reported as failed (1-86400).",
     ),
     th.Property(
         "shard_count",
