@@ -40,7 +40,7 @@ from tap_meta_ads.graph.errors import (
     response_json,
 )
 from tap_meta_ads.graph.pacing import Pacer, PacerRegistry, RateLimitWaitExceededError
-from tap_meta_ads.graph.pagination import GraphCursorPaginator, with_limit
+from tap_meta_ads.graph.pagination import GraphCursorPaginator, data_rows, with_limit
 from tap_meta_ads.graph.retries import RETRIED, Retrying
 from tap_meta_ads.graph.scope import CallLog, CallScope, ClientPolicy, TokenSource
 from tap_meta_ads.graph.session import ScopedSession
@@ -300,10 +300,15 @@ class GraphClient:
         return response
 
     def get(
-        self, scope: CallScope, path: str, params: Mapping[str, Any], expect: Expect = Expect.OBJECT
+        self,
+        scope: CallScope,
+        path: str,
+        params: Mapping[str, Any],
+        expect: Expect = Expect.OBJECT,
+        keys: tuple[str, ...] = (),
     ) -> Any:
-        """A node (``expect``: an object) or a page (``Expect.PAGE``), decoded."""
-        return response_json(self.request(scope, path, params, expect=expect))
+        """A node (``expect``: an object with ``keys``) or a page (``Expect.PAGE``), decoded."""
+        return response_json(self.request(scope, path, params, expect=expect, keys=keys))
 
     def post(self, scope: CallScope, path: str, params: Mapping[str, Any]) -> Any:
         return response_json(self.request(scope, path, params, method="POST", expect=Expect.OBJECT))
@@ -389,13 +394,3 @@ class GraphClient:
         self.count_wait(scope, pacer.waited_seconds - waited)  # the items' headers' pauses
         answers += [None] * (len(items) - len(answers))
         return answers
-
-
-def data_rows(response: requests.Response) -> Iterator[dict[str, Any]]:
-    """The objects of a page's ``data`` list; a page without one is retried as transient."""
-    body = response_json(response)
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        msg = f"HTTP {response.status_code}: the body has no data list"
-        raise GraphRetriableError(msg, response)
-    yield from (row for row in data if isinstance(row, dict))

@@ -80,3 +80,13 @@ class GraphCursorPaginator(BaseAPIPaginator[str | None]):
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         return bool(self.get_next(response))
+
+
+def data_rows(response: requests.Response) -> Iterator[dict[str, Any]]:
+    """The objects of a page's ``data`` list; a page without one is retried as transient."""
+    body = response_json(response)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        msg = f"HTTP {response.status_code}: the body has no data list"
+        raise GraphRetriableError(msg, response)
+    yield from (row for row in data if isinstance(row, dict))

@@ -296,7 +296,8 @@ class MetaAdsStream(RESTStream[str | None]):
 
     def node(self, path: str, params: dict[str, Any], context: Context | None) -> Any:
         """One node read outside the stream's own paging (paced, retried, counted)."""
-        return self.run.graph.get(self.scope(context), path, params)
+        keys = ("id",) if "id" in (self.primary_keys or ()) else ()
+        return self.run.graph.get(self.scope(context), path, params, keys=keys)
 
     def read_edge(
         self, path: str, params: dict[str, Any], context: Context | None
