@@ -3,7 +3,10 @@
 Each partition (``shard-<i>-of-<n>``, n from ``TAP_META_ADS_SHARD_COUNT``, default 4) is one
 ``meltano run`` of that shard, after its state is rebalanced (orchestrate.state). The schedule
 asks for one run per partition every 15 minutes, so a failed shard is retried (RetryPolicy)
-and shown on its own, and the others are neither rerun nor held back.
+and shown on its own, and the others are neither rerun nor held back. The job runs on
+Dagster's multiprocess executor: each shard's step in a process of its own, so the run
+launcher can start several shards' runs side by side (Kubernetes or Celery executors take the
+same definitions in production).
 """
 
 # No ``from __future__ import annotations``: Dagster reads the asset's parameter annotations
@@ -18,6 +21,7 @@ from tap_meta_ads.shards import state_suffix
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARD_COUNT = int(os.environ.get("TAP_META_ADS_SHARD_COUNT") or 4)
+JOB_NAME = "meta_ads_shards"
 
 
 class MeltanoShards(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -80,7 +84,7 @@ def shard_asset(count: int) -> dg.AssetsDefinition:
 def build_defs(count: int) -> dg.Definitions:
     """The asset of ``count`` shards, its job and its 15-minute schedule."""
     asset = shard_asset(count)
-    job = dg.define_asset_job("meta_ads_shards", selection=[asset])
+    job = dg.define_asset_job(JOB_NAME, selection=[asset], executor_def=dg.multiprocess_executor)
     keys = [state_suffix(i, count) for i in range(count)]
 
     @dg.schedule(cron_schedule="*/15 * * * *", job=job, execution_timezone="UTC")
@@ -99,3 +103,8 @@ def build_defs(count: int) -> dg.Definitions:
 
 
 defs = build_defs(SHARD_COUNT)
+
+
+def shards_job() -> dg.JobDefinition:
+    """The job of ``defs``, for ``dg.reconstructable`` (a process re-imports this module)."""
+    return defs.resolve_job_def(JOB_NAME)

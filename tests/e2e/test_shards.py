@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 from typing import Any
 
 import pytest
+import requests
 
 from orchestrate.meltano import MeltanoProject, ShardRun
 from tests.e2e.common import END, fast
 from tests.e2e.test_hierarchy import records_emitted
-from tests.support import BIN, ROOT, meltano_env, warehouse_check
+from tests.support import BIN, ROOT, meltano_env, wait_for, warehouse_check
 
 pytestmark = pytest.mark.e2e
 
@@ -106,29 +109,113 @@ def _dagster() -> Any:
         return importlib.import_module("dagster")
 
 
-def test_dagster_materialises_every_shard_partition(warehouse, sandbox_process, monkeypatch):
-    dg = _dagster()
-    from orchestrate.definitions import MeltanoShards, build_defs
+def _graphql(port: int, query: str, **variables: Any) -> dict[str, Any]:
+    answer = requests.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": query, "variables": variables},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    body = answer.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
 
+
+LAUNCH = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message }
+  }
+}"""
+RUNS = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"
+DEFINITIONS = """{
+  assetNodes { assetKey { path } partitionKeys jobNames }
+  schedulesOrError(repositorySelector: {repositoryName: "__repository__",
+                                        repositoryLocationName: "orchestrate"}) {
+    ... on Schedules { results { name cronSchedule } }
+  }
+}"""
+
+
+def _shard_runs(port: int) -> dict[str, str]:
+    """Each partition's last run status, as the Dagster UI shows it."""
+    runs = _graphql(port, RUNS)["runsOrError"]["results"]
+    statuses: dict[str, str] = {}
+    for run in reversed(runs):  # oldest first: the newest status wins
+        tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+        statuses[tags.get("dagster/partition", "?")] = run["status"]
+    return statuses
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_dagster_dev_backfills_every_shard_partition(warehouse, sandbox_process, tmp_path):
+    """``dagster dev`` as a user starts it: the UI lists the asset's shard partitions and the
+    15-minute schedule; a backfill of every partition (launched through the UI's GraphQL API)
+    runs each shard as its own run, through the daemon's run queue and the multiprocess
+    executor, and the warehouse is the truth."""
+    _dagster()
     with sandbox_process(DATASET) as api:
         project = _project(warehouse, api)
-        for key, value in project.env.items():
-            if key not in os.environ or os.environ[key] != value:
-                monkeypatch.setenv(key, value)
-        defs = build_defs(3)
-        asset = next(iter(defs.assets or []))
-        keys = asset.partitions_def.get_partition_keys()
-        assert keys == ["shard-0-of-3", "shard-1-of-3", "shard-2-of-3"]
-        resources = {"meltano": MeltanoShards(project_dir=str(ROOT), meltano=str(BIN / "meltano"))}
-        instance = dg.DagsterInstance.ephemeral()
-        for key in keys:
-            result = dg.materialize(
-                [asset], partition_key=key, resources=resources, instance=instance
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        env = {**os.environ, **project.env, "TAP_META_ADS_SHARD_COUNT": "3"}
+        env["DAGSTER_HOME"] = str(home)
+        port = _free_port()
+        log = (tmp_path / "dagster.log").open("w")
+        server = subprocess.Popen(
+            [str(BIN / "dagster"), "dev", "-m", "orchestrate", "-p", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+
+            def up() -> bool:
+                try:
+                    return requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok
+                except requests.RequestException:
+                    return False
+
+            wait_for(up, timeout=120, interval=1)
+            shown = _graphql(port, DEFINITIONS)
+            (asset,) = shown["assetNodes"]
+            keys = asset["partitionKeys"]
+            assert keys == ["shard-0-of-3", "shard-1-of-3", "shard-2-of-3"]
+            assert "meta_ads_shards" in asset["jobNames"]
+            schedules = shown["schedulesOrError"]["results"]
+            assert schedules == [{"name": "every_15_minutes", "cronSchedule": "*/15 * * * *"}]
+
+            params = {"assetSelection": [{"path": ["meta_ads_shard"]}], "partitionNames": keys}
+            launched = _graphql(port, LAUNCH, params=params)["launchPartitionBackfill"]
+            assert launched["__typename"] == "LaunchBackfillSuccess", launched
+            done = {"SUCCESS", "FAILURE", "CANCELED"}
+            wait_for(
+                lambda: (
+                    set(keys) <= set(_shard_runs(port))
+                    and all(status in done for status in _shard_runs(port).values())
+                ),
+                timeout=600,
+                interval=2,
             )
-            assert result.success, key
-        materialized = instance.get_materialized_partitions(asset.key)
-        assert materialized == set(keys)
+            assert _shard_runs(port) == dict.fromkeys(keys, "SUCCESS"), log.name
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+            log.close()
         assert warehouse.compare(_truth(api, 0), TABLES) == []
+        shards = warehouse.query("SELECT DISTINCT shard FROM {schema}.sync_log ORDER BY shard")
+        assert shards == [(key,) for key in keys]
 
 
 def test_parallel_shards_share_one_app_budget_without_lock_out(warehouse, sandbox_process):
