@@ -7,10 +7,15 @@ The streams are the tap's own, with state set as the SDK keeps it; no request is
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from tap_meta_ads.graph.errors import DailyQuotaError, GraphErrorInfo
+from tap_meta_ads.insights import InsightsJobManager
 from tap_meta_ads.settings.checks import check_reports
 from tap_meta_ads.streams.insights import FULL_LOOKBACK_DAYS_KEY, FULL_LOOKBACK_KEY
 from tap_meta_ads.streams.insights_plan import (
@@ -23,6 +28,7 @@ from tap_meta_ads.streams.insights_plan import (
 )
 from tap_meta_ads.tap import TapMetaAds
 from tap_meta_ads.timezones import today_in
+from tests.unit.insights_fake import DAY, LOGGER, PK, FakeClock, FakeGraph, make_tree, query
 
 TOKEN = "unit-test-token"
 HOURLY = "hourly_stats_aggregated_by_advertiser_time_zone"
@@ -210,3 +216,45 @@ def test_an_hourly_report_is_accepted_and_its_restrictions_refused():
         f"insights_reports[0].time_increment: {HOURLY} is read one day per report run; use 1"
     ]
     assert check_reports([_hourly(breakdowns=[HOURLY, "age"])], reserved=()) != []
+
+
+# -- a report run Meta withholds leaves its group incomplete (state must not move) -------------
+
+
+class _QuotaGraph(FakeGraph):
+    """The engine's fake Graph, refusing report runs of one day with a used-up daily quota."""
+
+    def __init__(self, clock: FakeClock, refused: dt.date) -> None:
+        super().__init__(clock, {"1": make_tree("1")})
+        self.refused = refused
+
+    def post(self, account_id: str, path: str, params: dict[str, str], **kw: Any) -> Any:
+        if json.loads(params["time_range"])["since"] == self.refused.isoformat():
+            info = GraphErrorInfo(http_status=400, code=80000, message="daily quota used up")
+            raise DailyQuotaError(info, account_id, "creating an insights report run")
+        return super().post(account_id, path, params, **kw)
+
+
+def test_a_group_with_a_withheld_report_run_is_incomplete_and_the_others_are_not():
+    clock = FakeClock()
+    refused = DAY + dt.timedelta(days=1)
+    fake = _QuotaGraph(clock, refused)
+    one = query("1", "ad", days=1)
+    days = [
+        replace(one, since=DAY + dt.timedelta(n), until=DAY + dt.timedelta(n)) for n in range(3)
+    ]
+    with InsightsJobManager(
+        fake, logger=logging.getLogger(LOGGER), clock=clock, sleep=clock.sleep
+    ) as manager:
+        for part in days:  # an hourly report's three one-day runs
+            manager.submit("hourly/1", part, PK["ad"])
+        manager.submit("daily/1", one, PK["ad"])
+        manager.start()
+        rows = list(manager.results("hourly/1"))
+        assert list(manager.results("daily/1"))
+        assert {r["date_start"] for r in rows} == {
+            DAY.isoformat(),
+            (DAY + dt.timedelta(2)).isoformat(),
+        }
+        assert manager.incomplete("hourly/1")
+        assert not manager.incomplete("daily/1")
