@@ -123,8 +123,20 @@ def _object(schema: dict[str, Any]) -> Converter:
     def convert(value: Any) -> Any:
         if type(value) is not dict:
             raise Unusual
-        shaped = _apply(declared, value)
-        return shaped if closed else {**value, **shaped}
+        if closed:
+            return _apply(declared, value)
+        # {**value, **shaped}, copied only when a declared value changes (an action stat's
+        # numbers are Decimals already)
+        shaped = value
+        for name, convert_one in declared:
+            entry = value.get(name)
+            if entry is not None:
+                converted = convert_one(entry)
+                if converted is not entry:
+                    if shaped is value:
+                        shaped = dict(value)
+                    shaped[name] = converted
+        return shaped
 
     return convert
 

@@ -1,4 +1,8 @@
-"""Meta's action stats as numbers: ``[{"action_type", "value", "<window>"...}]`` lists."""
+"""Meta's action stats as numbers: ``[{"action_type", "value", "<window>"...}]`` lists.
+
+Every ad-level insights row carries a few dozen of these values, so the usual ones (numeric
+strings, finite Decimals) take a short path; ``_sum_in_context`` is the rule for the rest.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,30 @@ from tap_meta_ads.shaping import INT_MAX, INT_MIN
 
 def _number(value: Any) -> Decimal | None:
     """A finite number from Meta's numeric strings; None for anything else (NaN, inf...)."""
+    if type(value) is Decimal:
+        return value if value.is_finite() else None
     try:
-        number = Decimal(str(value))
+        number = Decimal(value if type(value) is str else str(value))
     except ArithmeticError:
         return None
     return number if number.is_finite() else None
+
+
+def _as_int(total: Decimal) -> int | Decimal:
+    if total.is_finite() and INT_MIN <= total <= INT_MAX:
+        return int(total)
+    return total
+
+
+def _sum_in_context(stats: list[Any], types: tuple[str, ...] | None) -> int | Decimal:
+    """The sum where a total overflows: Infinity, which shaping then refuses."""
+    with localcontext() as context:
+        context.traps[Overflow] = context.traps[InvalidOperation] = False
+        total = Decimal(0)
+        for stat in stats:
+            if isinstance(stat, dict) and (types is None or stat.get("action_type") in types):
+                total += _number(stat.get("value")) or 0
+    return _as_int(total)
 
 
 def sum_actions(stats: Any, types: tuple[str, ...] | None = None) -> int | Decimal | None:
@@ -22,15 +45,16 @@ def sum_actions(stats: Any, types: tuple[str, ...] | None = None) -> int | Decim
     refuse (stored as null with a warning)."""
     if not isinstance(stats, list):
         return None
-    with localcontext() as context:
-        context.traps[Overflow] = context.traps[InvalidOperation] = False
-        total = Decimal(0)
+    total = Decimal(0)
+    try:
         for stat in stats:
             if isinstance(stat, dict) and (types is None or stat.get("action_type") in types):
-                total += _number(stat.get("value")) or 0
-    if total.is_finite() and INT_MIN <= total <= INT_MAX:
-        return int(total)
-    return total
+                number = _number(stat.get("value"))
+                if number is not None:
+                    total += number
+    except ArithmeticError:  # Overflow, trapped outside _sum_in_context's context
+        return _sum_in_context(stats, types)
+    return _as_int(total)
 
 
 def numeric_action_stats(stats: Any) -> Any:
@@ -43,8 +67,19 @@ def numeric_action_stats(stats: Any) -> Any:
             continue
         converted = {}
         for key, value in stat.items():
-            is_label = key == "action_type" or key.startswith("action_")
-            number = None if is_label else _number(value)
+            if key == "action_type" or key.startswith("action_"):
+                converted[key] = value
+                continue
+            number: Decimal | None
+            if type(value) is str:
+                try:
+                    parsed = Decimal(value)
+                except ArithmeticError:
+                    number = None
+                else:
+                    number = parsed if parsed.is_finite() else None
+            else:
+                number = _number(value)
             converted[key] = number if number is not None else value
         result.append(converted)
     return result

@@ -444,9 +444,9 @@ def test_spool_holds_rows_on_disk_and_is_removed_on_close(clock, monkeypatch):
     manager.submit("g", q, PK["ad"])
     rows = manager.results("g")
     first = next(rows)
-    assert len(list(manager.spool_path.glob("*.jsonl"))) == 4  # 16 rows in runs of 4
+    assert len(list(manager.spool_path.glob("run-*"))) == 4  # 16 rows in runs of 4
     assert [first, *rows] == truth(fake, q)
-    assert list(manager.spool_path.glob("*.jsonl")) == []
+    assert list(manager.spool_path.glob("run-*")) == []
     manager.close()
     assert not manager.spool_path.exists()
     with pytest.raises(RuntimeError):
