@@ -25,6 +25,8 @@ from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError, GraphRetr
 LISTINGS_KEPT = 64
 #: Query parameters that page a listing rather than name it.
 PAGING_PARAMS = frozenset({"after", "before", "limit", "access_token", "appsecret_proof"})
+#: Query parameters that sign a call (a ``next`` URL may carry them; a request never does).
+SIGNING_PARAMS = frozenset({"access_token", "appsecret_proof"})
 #: Report it: a malformed answer that retries did not fix is Meta's (or a proxy's) fault.
 MALFORMED_FIX = (
     "retry later; if it persists, check for a proxy between the tap and Meta (api_url), or "
@@ -140,19 +142,25 @@ class CursorMemory:
         query = parse_qsl(parts.query, keep_blank_values=True)
         sent = next((v for k, v in query if k == "after"), None)
         listing = (parts.path, tuple(sorted((k, v) for k, v in query if k not in PAGING_PARAMS)))
+        nxt = urlsplit(str(paging["next"]))
+        onward = parse_qsl(nxt.query, keep_blank_values=True)
+        itself = nxt.path == parts.path and sorted(
+            (k, v) for k, v in onward if k not in SIGNING_PARAMS
+        ) == sorted((k, v) for k, v in query if k not in SIGNING_PARAMS)
         if sent is None:
             self._seen.pop(listing, None)
         seen = self._seen.setdefault(listing, set())
         self._seen.move_to_end(listing)
         while len(self._seen) > LISTINGS_KEPT:
             self._seen.popitem(last=False)
-        if after == sent or after in seen:
+        if itself or after == sent or after in seen:
             info = GraphErrorInfo(http_status=200, message="paging cursor repeated")
             where = f"account {account_id}" if account_id else "Meta API"
             line = (
                 f"{where}: {what} failed: {call_name(request)} answered a page whose next "
-                "cursor was already read (a page served twice or a cursor loop); the listing "
-                f"cannot be read completely, so none of this page was taken. Fix: {MALFORMED_FIX}"
+                "cursor was already read (a page served twice, a cursor loop, or a next page "
+                "that is itself); the listing cannot be read completely, so none of this "
+                f"page was taken. Fix: {MALFORMED_FIX}"
             )
             raise CursorLoopError(info, account_id, what, line=line)
         if sent is not None:

@@ -9,6 +9,7 @@ client's retry policy), ``validate_response`` (Meta's error table) and ``post_pr
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -32,6 +33,8 @@ from tap_meta_ads.shapers import Shaper, Unusual, compile_shaper
 from tap_meta_ads.shaping import DoesNotFitError, shape_record
 from tap_meta_ads.streams.readahead import ReadAhead
 
+#: Key values an error line may quote (ids, dates); others are not shown.
+_KEY_SHAPE = re.compile(r"[\w.:+-]{1,40}")
 #: What ends one account's stream (recorded, the other accounts go on).
 ACCOUNT_FAILURES = (
     GraphFatalError,
@@ -39,6 +42,12 @@ ACCOUNT_FAILURES = (
     requests.exceptions.RequestException,
     ConnectionResetError,
 )
+
+
+def _shown(value: Any) -> str:
+    """A key value for an error line: an id or a date as it is, anything else not shown."""
+    text = str(value)
+    return text if _KEY_SHAPE.fullmatch(text) else "(not shown)"
 
 
 class PartitionCounter(metrics.Counter):
@@ -233,7 +242,7 @@ class MetaAdsStream(RESTStream[str | None]):
     ) -> None:
         scope = self.scope(context)
         key = ", ".join(
-            f"{name} {str(row[name])[:40]}"
+            f"{name} {_shown(row[name])}"
             for name in self.primary_keys or ()
             if row.get(name) not in (None, "") and name != exc.field
         )
@@ -245,6 +254,7 @@ class MetaAdsStream(RESTStream[str | None]):
             f"{exc.field} in the catalog"
         )
         info = GraphErrorInfo(http_status=200, message="a value does not fit its column")
+        line = self.run.redact(line)
         self.unfit[scope.subject] = GraphFatalError(info, scope.account_id, self.name, line=line)
 
     def get_record_counter(
