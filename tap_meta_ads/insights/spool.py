@@ -152,7 +152,8 @@ def _merge(paths: list[pathlib.Path], key: RowKey) -> Iterator[dict[str, Any]]:
     current: dict[str, Any] | None = None
     current_key: SortKey | None = None
     streams = [_read_run(path) for path in paths]
-    for row_key_value, row in heapq.merge(*streams, key=_BY_KEY):
+    ordered = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_BY_KEY)
+    for row_key_value, row in ordered:
         if current is not None and row_key_value == current_key:
             current.update(row)
             continue

@@ -11,6 +11,13 @@ from typing import Any
 
 from tap_meta_ads.shaping import INT_MAX, INT_MIN
 
+#: Keys of an action stat that hold numbers (AdsActionStats: the value and its attribution
+#: windows); other keys follow the rule: labels are ``action_type`` and ``action_*``.
+WINDOWS = frozenset(
+    {"value", "1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view", "1d_ev"}
+    | {"dda", "inline", "skan_click", "skan_view"}
+)
+
 
 def _number(value: Any) -> Decimal | None:
     """A finite number from Meta's numeric strings; None for anything else (NaN, inf...)."""
@@ -62,24 +69,30 @@ def numeric_action_stats(stats: Any) -> Any:
     if not isinstance(stats, list):
         return stats
     result = []
+    # one Decimal per distinct string: a stat's value and its windows are often the same
+    numbers: dict[str, Decimal] = {}
     for stat in stats:
         if not isinstance(stat, dict):
             continue
-        converted = {}
+        converted: dict[str, Any] = {}
         for key, value in stat.items():
-            if key == "action_type" or key.startswith("action_"):
+            if key in WINDOWS and type(value) is str:
+                number = numbers.get(value)
+                if number is None:
+                    try:
+                        parsed = Decimal(value)
+                    except ArithmeticError:
+                        converted[key] = value
+                        continue
+                    if not parsed.is_finite():
+                        converted[key] = value
+                        continue
+                    number = numbers[value] = parsed
+                converted[key] = number
+            elif key == "action_type" or key.startswith("action_"):
                 converted[key] = value
-                continue
-            number: Decimal | None
-            if type(value) is str:
-                try:
-                    parsed = Decimal(value)
-                except ArithmeticError:
-                    number = None
-                else:
-                    number = parsed if parsed.is_finite() else None
             else:
-                number = _number(value)
-            converted[key] = number if number is not None else value
+                found = _number(value)
+                converted[key] = found if found is not None else value
         result.append(converted)
     return result
