@@ -44,14 +44,18 @@ def duration(seconds: float) -> str:
 
 @dataclass
 class _Planned:
-    """One stream of the run: the accounts (or tokens) it reads, and how far it is.
+    """One pass of a stream: the accounts (or tokens) it reads, and how far it is.
 
-    An account may be read more than once (insights: recent days, then older ones), so it is
-    done once each of its reads finished.
+    An account may be read more than once in a pass, so it is done once each of its reads
+    finished. A later pass of the same stream (insights: the older days, after every stream's
+    recent days) counts its own rows and time: ``rows_before`` and ``since``.
     """
 
     reads: Counter[str]
     unit: str
+    phase: str = ""
+    rows_before: int = 0
+    since: dt.datetime | None = None  # None: from the first read's start
     finished_reads: Counter[str] = field(default_factory=Counter)
     last_line: dt.datetime | None = None  # the stream's start, then its last line
     finished: bool = False
@@ -63,6 +67,16 @@ class _Planned:
     @property
     def done(self) -> int:
         return sum(self.finished_reads[s] >= n for s, n in self.reads.items())
+
+    def title(self, stream: str) -> str:
+        return f"{stream} {self.phase}" if self.phase else stream
+
+    def rows(self, runs: list[StreamRun]) -> int:
+        return sum(r.records for r in runs) - self.rows_before
+
+    def seconds(self, runs: list[StreamRun], now: dt.datetime) -> float:
+        start = self.since or min((r.started_at for r in runs), default=now)
+        return (now - start).total_seconds()
 
 
 class Progress:
@@ -89,11 +103,24 @@ class Progress:
         self._position: tuple[str, str | None, Any] = ("", None, None)
         log.on_finish(self._on_finish)
 
-    def plan(self, stream: str, subjects: Sequence[str], unit: str = "accounts") -> None:
-        """``stream`` reads these accounts (or tokens) in this run, one entry per read."""
-        if subjects:
-            with self._lock:
-                self._planned[stream] = _Planned(Counter(subjects), unit)
+    def plan(
+        self, stream: str, subjects: Sequence[str], unit: str = "accounts", phase: str = ""
+    ) -> None:
+        """``stream`` reads these accounts (or tokens) now, one entry per read; ``phase`` names
+        a later pass (``older days``), whose lines count only its own rows and time."""
+        if not subjects:
+            return
+        runs = [r for r in self._log.entries() if r.stream == stream and r.subject in subjects]
+        again = any(r.finished_at is not None for r in runs)
+        planned = _Planned(
+            Counter(subjects),
+            unit,
+            phase=phase,
+            rows_before=sum(r.records for r in runs),
+            since=self._clock() if again else None,
+        )
+        with self._lock:
+            self._planned[stream] = planned
 
     def note_window(self, group: str, since: dt.date, until: dt.date) -> None:
         with self._lock:
@@ -133,14 +160,14 @@ class Progress:
         with self._lock:
             planned = self._planned[stream]
             done, total = planned.done, planned.total
-        elapsed = (now - min(r.started_at for r in runs)).total_seconds()
+        elapsed = planned.seconds(runs, now)
         if done:
             left = f"about {duration(elapsed / done * (total - done))} left"
         else:
             left = f"time left known once an {planned.unit[:-1]} is done"
         parts = [
-            f"{stream}: {done} of {total} {planned.unit} done, "
-            f"{rows(sum(r.records for r in runs))} so far, {duration(elapsed)} elapsed, {left}"
+            f"{planned.title(stream)}: {done} of {total} {planned.unit} done, "
+            f"{rows(planned.rows(runs))} so far, {duration(elapsed)} elapsed, {left}"
         ]
         day = self._day_of_window(stream)
         if day:
@@ -192,7 +219,7 @@ class Progress:
         self._logger.info("progress: %s", self.finished_line(run.stream))
 
     def finished_line(self, stream: str) -> str:
-        """``ads finished: 3 of 3 accounts (1 failed), 240 rows in 12s``."""
+        """``ads finished: 3 of 3 accounts (1 failed), 240 rows in 12s`` (of this pass)."""
         runs = self._entries_by_stream().get(stream, [])
         with self._lock:
             planned = self._planned[stream]
@@ -201,10 +228,10 @@ class Progress:
         notes = ", ".join(
             f"{statuses.count(s)} {s}" for s in ("failed", "skipped") if s in statuses
         )
-        took = (self._clock() - min(r.started_at for r in runs)).total_seconds() if runs else 0.0
+        took = planned.seconds(runs, self._clock())
         return (
-            f"{stream} finished: {done} of {total} {unit}{f' ({notes})' if notes else ''}, "
-            f"{rows(sum(r.records for r in runs))} in {duration(took)}"
+            f"{planned.title(stream)} finished: {done} of {total} {unit}"
+            f"{f' ({notes})' if notes else ''}, {rows(planned.rows(runs))} in {duration(took)}"
         )
 
     def _entries_by_stream(self) -> dict[str, list[StreamRun]]:

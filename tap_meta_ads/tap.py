@@ -290,7 +290,9 @@ class TapMetaAds(Tap):
             stream.history_phase = True
             try:
                 self.run.progress.plan(
-                    stream.name, [stream.scope(c).subject for c in stream.partitions or []]
+                    stream.name,
+                    [stream.scope(c).subject for c in stream.partitions or []],
+                    phase="older days",
                 )
                 stream.sync()
                 stream.finalize_state_progress_markers()

@@ -124,6 +124,31 @@ def test_an_account_read_twice_is_done_after_its_second_read(caplog):
     assert caplog.messages == ["progress: ad_insights finished: 2 of 2 accounts, 3 rows in 10s"]
 
 
+def test_a_later_pass_counts_its_own_rows_and_time(caplog):
+    """Insights' older days: a second pass of the stream after every stream's recent days."""
+    progress, log, clock, logger = _progress()
+    progress.plan("ad_insights", ["111", "222"])
+    for account in ("111", "222"):
+        _read(log, clock, "ad_insights", account, 30)
+    clock.advance(20)
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        for account in ("111", "222"):
+            log.finish(account, "ad_insights", "success")
+        clock.advance(100)  # the other streams' recent days
+        progress.plan("ad_insights", ["222"], phase="older days")
+        log.count("222", "ad_insights", records=7)
+        progress.due_lines()
+        clock.advance(10)
+        (line,) = progress.due_lines()
+        assert line.startswith("ad_insights older days: 0 of 1 accounts done, 7 rows so far, 10s ")
+        clock.advance(5)
+        log.finish("222", "ad_insights", "success")
+    assert caplog.messages == [
+        "progress: ad_insights finished: 2 of 2 accounts, 60 rows in 20s",
+        "progress: ad_insights older days finished: 1 of 1 accounts, 7 rows in 15s",
+    ]
+
+
 def test_token_streams_count_tokens_and_other_entries_do_not_count():
     progress, log, clock, _ = _progress()
     progress.plan("me", ["token #1", "token #2"], unit="tokens")
