@@ -54,7 +54,8 @@ echo "== meltano install"
 echo "== meltano run tap-meta-ads target-postgres dbt-postgres:build"
 RUN=0
 "$BIN/meltano" run tap-meta-ads target-postgres dbt-postgres:build > "$WORK/run.log" 2>&1 || RUN=$?
-grep -E "Summary per account| [0-9]+ \| [0-9]+ \| |ERROR|FAILED|Finished running|Done\. PASS" \
+# the tap's warnings and errors show at their level (structured-logging), and each stream's end
+grep -E "\[(warning|error) *\]|progress: .* finished: |Summary per account| [0-9]+ \| [0-9]+ \| |ERROR|FAILED|Finished running|Done\. PASS" \
   "$WORK/run.log" || true
 [ "$RUN" -eq 0 ] || { tail -n 40 "$WORK/run.log"; echo "meltano run failed (exit $RUN)"; exit 1; }
 
