@@ -110,10 +110,11 @@ class Progress:
         a later pass (``older days``), whose lines count only its own rows and time."""
         if not subjects:
             return
-        runs = [r for r in self._log.entries() if r.stream == stream and r.subject in subjects]
+        reads = Counter(subjects)
+        runs = [r for r in self._log.entries() if r.stream == stream and r.subject in reads]
         again = any(r.finished_at is not None for r in runs)
         planned = _Planned(
-            Counter(subjects),
+            reads,
             unit,
             phase=phase,
             rows_before=sum(r.records for r in runs),
@@ -164,7 +165,8 @@ class Progress:
         if done:
             left = f"about {duration(elapsed / done * (total - done))} left"
         else:
-            left = f"time left known once an {planned.unit[:-1]} is done"
+            one = planned.unit[:-1]  # account, token
+            left = f"time left known once {'an' if one[0] in 'aeiou' else 'a'} {one} is done"
         parts = [
             f"{planned.title(stream)}: {done} of {total} {planned.unit} done, "
             f"{rows(planned.rows(runs))} so far, {duration(elapsed)} elapsed, {left}"
