@@ -42,7 +42,10 @@ GOAL_RSS_MB = 150.0
 SHAPE = (10, 10, 10)  # most accounts, campaigns per account, ad sets per campaign
 DAYS = 90
 DELIVERY_RATE = 0.25
-TAP_MAIN = "from tap_meta_ads.cli import main; main()"
+TAP_MAIN = (
+    "import sys, tap_meta_ads; print('imported', tap_meta_ads.__file__, file=sys.stderr); "
+    "from tap_meta_ads.cli import main; main()"
+)
 
 
 @dataclass
@@ -58,12 +61,12 @@ class Run:
 
 
 def measured(
-    command: list[str], env: dict[str, str], stderr: Path
+    command: list[str], env: dict[str, str], stderr: Path, cwd: Path
 ) -> tuple[int, float, float, int]:
     """Run ``command``; RECORD messages on its stdout, its CPU s, peak RSS MB, exit code."""
     counted = [0]
     with stderr.open("wb") as err:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, env=env)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
         assert process.stdout is not None
         pipe = process.stdout
 
@@ -87,13 +90,21 @@ def measured(
 def run_code(label: str, code: Path, config: Path, catalog: Path, work: Path) -> Run:
     env = {**os.environ, "PYTHONPATH": str(code)}
     env = {k: v for k, v in env.items() if not k.startswith("TAP_META_ADS_")}
+    # run from the code's folder: ``python -c`` puts the current folder first on sys.path
     tap = [str(BIN / "python"), "-c", TAP_MAIN]
-    _, startup, _, _ = measured([*tap, "--discover"], env, work / f"{label}-discover.log")
+    _, startup, _, _ = measured([*tap, "--discover"], env, work / f"{label}-discover.log", code)
     began = time.perf_counter()
     records, cpu, rss, code_ = measured(
-        [*tap, "--config", str(config), "--catalog", str(catalog)], env, work / f"{label}.log"
+        [*tap, "--config", str(config), "--catalog", str(catalog)],
+        env,
+        work / f"{label}.log",
+        code,
     )
     wall = time.perf_counter() - began
+    with (work / f"{label}.log").open() as log:
+        imported = next((line.split()[1] for line in log if line.startswith("imported ")), "?")
+    if not imported.startswith(str(code)):
+        raise SystemExit(f"{label}: the tap ran {imported}, not the code in {code}")
     return Run(label, str(code), records, cpu, startup, rss, wall, code_)
 
 
