@@ -239,7 +239,10 @@ class Malformer:
             name, value = _ITEM_FIELDS[kind]
             item[name] = value
         elif kind == "paging_not_object":
-            body["paging"] = str((body.get("paging") or {}).get("next", ""))
+            paging = body.get("paging")  # already a string when an earlier rule broke it
+            body["paging"] = str(
+                paging.get("next", "") if isinstance(paging, dict) else paging or ""
+            )
         elif kind == "empty_self_next":
             after = req.params.get("after") or "MAZDZD"
             extra = {"after": req.params["after"]} if req.params.get("after") else {}
