@@ -59,8 +59,11 @@ def iter_cursor_pages(
         if not isinstance(data, list):
             msg = f"{what}: the body has no data list"
             raise GraphRetriableError(msg)
-        yield [row for row in data if isinstance(row, dict)]
         after = next_cursor(body)
+        page = [row for row in data if isinstance(row, dict)]
+        del body, data  # so a page is not held here while the next one is read and decoded
+        yield page
+        del page
         if after is None:
             return
         if after in seen:

@@ -310,6 +310,7 @@ def read_rows(
     try:
         for page in iter_pages(calls, account, path, params):
             writer.add(page)
+            del page  # encoded now: not held while the next page is read
         return writer.finish(), writer.rows
     except BaseException:
         writer.discard()

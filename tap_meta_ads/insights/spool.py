@@ -27,13 +27,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-#: Runs merged at once; more are pre-merged in passes so open files stay bounded.
-MAX_OPEN_RUNS = 64
+#: Runs merged at once; more are pre-merged in passes so open files stay bounded (a group of
+#: 100,000 ad-level rows is about 140 runs).
+MAX_OPEN_RUNS = 256
 #: Rows a read holds (encoded) before it sorts them into a run file...
 RUN_ROWS = 10_000
 #: ... or bytes of them: what bounds the memory of the reads in flight (about 1.4 KB per
-#: ad-level row, so runs of about 2,000 rows).
-RUN_BYTES = 3 * 1024 * 1024
+#: ad-level row, so runs of about 700 rows).
+RUN_BYTES = 1024 * 1024
 FRAME = struct.Struct("<I")
 
 SortKey = tuple[Any, ...]
