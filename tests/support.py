@@ -38,6 +38,7 @@ __all__ = [
     "meltano",
     "meltano_home",
     "postgres_server",
+    "selected_catalog",
     "stop_recorded_postgres",
     "throwaway_postgres",
     "wait_for",
@@ -224,6 +225,25 @@ def meltano_home(folder: Path, plugins: Path) -> Path:
         if kind.is_dir() and kind.name not in NOT_PLUGINS and not link.is_symlink():
             link.symlink_to(kind, target_is_directory=True)
     return home
+
+
+def selected_catalog(config: Path, selected: set[str], path: Path) -> Path:
+    """The tap's discovered catalog (``--discover`` with ``config``) with only the streams in
+    ``selected`` selected, written to ``path``."""
+    found = subprocess.run(
+        [str(BIN / "tap-meta-ads"), "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    catalog = json.loads(found.stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] in selected
+    path.write_text(json.dumps(catalog))
+    return path
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:

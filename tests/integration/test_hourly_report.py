@@ -19,6 +19,7 @@ import requests
 from meta_ads_sandbox.config import DatasetConfig
 from meta_ads_sandbox.dataset import Dataset
 from meta_ads_sandbox.truth import write_truth
+from tests.support import selected_catalog
 
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)
@@ -49,19 +50,7 @@ def _run(tmp: Path, base_url: str, accounts: list[str]) -> list[dict[str, Any]]:
             }
         )
     )
-    found = subprocess.run(
-        [TAP, "--config", str(config), "--discover"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    catalog = json.loads(found.stdout)
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] == "ad_hourly"
-    (tmp / "catalog.json").write_text(json.dumps(catalog))
+    selected_catalog(config, {"ad_hourly"}, tmp / "catalog.json")
     result = subprocess.run(
         [TAP, "--config", str(config), "--catalog", str(tmp / "catalog.json")],
         capture_output=True,

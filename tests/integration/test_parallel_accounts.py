@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from meta_ads_sandbox.config import DatasetConfig
+from tests.support import selected_catalog
 
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)
@@ -31,25 +32,6 @@ WINDOW = 3.0  # seconds over which an account's starts are counted
 #: The object streams read per account (insights are left out: their report runs are
 #: polled by run id, which names no account).
 OBJECT_STREAMS = {"campaigns", "adsets", "ads", "adcreatives"}
-
-
-def _catalog(tmp: Path, config: Path) -> Path:
-    """The discovered catalog with only the object streams selected."""
-    found = subprocess.run(
-        [TAP, "--config", str(config), "--discover"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    catalog = json.loads(found.stdout)
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] in OBJECT_STREAMS
-    path = tmp / "catalog.json"
-    path.write_text(json.dumps(catalog))
-    return path
 
 
 def _calls_per_account(base_url: str) -> dict[str, list[dict[str, Any]]]:
@@ -89,7 +71,7 @@ def test_accounts_are_read_at_once_each_within_its_pacer(tmp_path, start_sandbox
             }
         )
     )
-    catalog = _catalog(tmp_path, config)
+    catalog = selected_catalog(config, OBJECT_STREAMS, tmp_path / "catalog.json")
     active = _active_accounts(api.base_url)
     assert len(active) >= 4
     result = subprocess.run(

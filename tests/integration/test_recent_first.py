@@ -22,6 +22,7 @@ from meta_ads_sandbox.config import DatasetConfig
 from meta_ads_sandbox.dataset import Dataset
 from meta_ads_sandbox.truth import write_truth
 from tap_meta_ads.streams.insights_plan import HISTORY_FROM_KEY, RECENT_FIRST_DAYS
+from tests.support import selected_catalog
 
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)
@@ -51,24 +52,6 @@ def _config(tmp: Path, base_url: str, accounts: list[str]) -> Path:
         "insights_reports": [REPORT],
     }
     path.write_text(json.dumps(config))
-    return path
-
-
-def _catalog(tmp: Path, config: Path) -> Path:
-    found = subprocess.run(
-        [TAP, "--config", str(config), "--discover"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    catalog = json.loads(found.stdout)
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] in KEYS
-    path = tmp / "catalog.json"
-    path.write_text(json.dumps(catalog))
     return path
 
 
@@ -145,7 +128,7 @@ def test_a_run_killed_after_the_recent_pass_resumes_with_the_older_days(tmp_path
     nodes = [ds.account(a) for a in range(dataset.accounts)]
     accounts = [node.id for node in nodes if node.data["account_status"] == 1]
     config = _config(tmp_path, api.base_url, accounts)
-    catalog = _catalog(tmp_path, config)
+    catalog = selected_catalog(config, KEYS, tmp_path / "catalog.json")
 
     first, state = _killed_after_recent_pass(_command(config, catalog, None))
     *recent, older = first
