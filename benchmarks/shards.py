@@ -4,10 +4,14 @@ The agency world of ``benchmarks/agency_cycle.py`` (``--accounts`` 1,000, each 1
 ad sets x 3 ads, ``--days`` 30, latency 50 ms, report runs 10 s), the tap as a user runs it
 (``tap-meta-ads --config --catalog [--state]``, the shipped defaults plus ``account_ids``,
 ``start_date``, ``shard_count`` and ``shard_index``) against one ``meta-ads-sandbox serve``.
-For each shard count N, N tap processes run at once, each on its share: (a) the first full
-sync, then (b) the next 15-minute cycle from each shard's state (nothing changed). Printed per
-N and phase: wall time (the slowest shard), requests the sandbox answered, the peak RSS of the
-largest shard, and the wall time's ratio to one process. Figures are printed, never asserted.
+(a) The first full sync, by the first shard count's processes. (b) For each shard count N, N
+tap processes at once run the next 15-minute cycle (nothing changed), each from the bookmarks
+of the accounts it owns, taken from (a)'s states as the orchestration's rebalance takes them
+(``orchestrate.state.merge_owned``): every N starts from the same bookmarks, so the cycles are
+the same work split N ways. ``--full-each`` runs (a) for every N too. Printed per N and phase,
+as each phase ends: wall time (the slowest shard), requests the sandbox answered, each shard's
+peak RSS, the CPU seconds of the taps and of the sandbox, and the wall time's ratio to the
+first shard count. Figures are printed, never asserted.
 
     .venv/bin/python benchmarks/shards.py --quick               # 40 accounts, minutes
     .venv/bin/python benchmarks/shards.py --accounts 200 --shards 1,2,4
@@ -25,6 +29,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ from agency_cycle import (
     Measured,
     fmt,
     print_table,
+    proc_cpu,
     run_measured,
     scan_output,
     stats_delta,
@@ -44,6 +50,8 @@ from agency_cycle import (
 from common import TAP, catalog_for
 
 from meta_ads_sandbox import ids
+from orchestrate.state import merge_owned
+from tap_meta_ads.shards import shard_of
 from tests.support import Sandbox
 
 
@@ -56,6 +64,7 @@ class Cycle:
     runs: list[Measured]
     requests: int
     states: list[dict[str, Any] | None]
+    sandbox_cpu_s: float
 
     @property
     def wall_s(self) -> float:
@@ -94,7 +103,7 @@ def run_shards(
         out.unlink()
         return run, state
 
-    before = sandbox.admin("stats")
+    before, cpu = sandbox.admin("stats"), proc_cpu(sandbox.process.pid)
     with ThreadPoolExecutor(count) as pool:
         results = list(pool.map(one, range(count)))
     delta = stats_delta(before, sandbox.admin("stats"))
@@ -104,7 +113,39 @@ def run_shards(
         [run for run, _ in results],
         sum(delta["requests"].values()),
         [state for _, state in results],
+        proc_cpu(sandbox.process.pid) - cpu,
     )
+
+
+def owned_states(states: list[dict[str, Any] | None], count: int) -> list[dict[str, Any] | None]:
+    """Each of ``count`` shards' state: the per-account bookmarks it owns from ``states``."""
+    sources = {f"source-{i}": state for i, state in enumerate(states) if state}
+    return [
+        merge_owned({}, sources, partial(owned_by, count=count, index=index)).state
+        for index in range(count)
+    ]
+
+
+def owned_by(account: str, *, count: int, index: int) -> bool:
+    return shard_of(account, count) == index
+
+
+PHASES = {"a": "(a) full sync", "b": "(b) 15-min cycle"}
+HEADERS = ["shards", "phase", "wall", "requests", "peak RSS per shard", "tap CPU", "sandbox CPU"]
+
+
+def row(cycle: Cycle, base: dict[str, float]) -> list[str]:
+    ratio = cycle.wall_s / base[cycle.phase] if base.get(cycle.phase) else None
+    return [
+        f"{cycle.shards} shard(s)",
+        PHASES[cycle.phase],
+        fmt(cycle.wall_s, 0, " s") + ("" if cycle.ok else " (failed)"),
+        f"{cycle.requests:,}",
+        " / ".join(fmt(run.peak_rss_mb, 0) for run in cycle.runs) + " MB",
+        fmt(sum(run.cpu_s for run in cycle.runs), 0, " s"),
+        fmt(cycle.sandbox_cpu_s, 0, " s"),
+        fmt(ratio, 2, "x"),
+    ]
 
 
 def main() -> None:
@@ -116,6 +157,7 @@ def main() -> None:
     parser.add_argument("--job-seconds", type=float, default=10.0)
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per phase")
     parser.add_argument("--quick", action="store_true", help="40 accounts, 3 days, 2 s runs")
+    parser.add_argument("--full-each", action="store_true", help="a full sync for every N too")
     args = parser.parse_args()
     if args.quick:
         args.accounts, args.days, args.job_seconds = 40, 3, 2.0
@@ -158,30 +200,25 @@ def main() -> None:
             if m["breadcrumb"] == [] and m["metadata"].get("selected", True)
         }
         catalog = catalog_for(selected, work, work / "config.json")
+        base: dict[str, float] = {}
+        headers = [*HEADERS, f"vs {counts[0]}"]
+        first: list[dict[str, Any] | None] = []
         for count in counts:
-            full = run_shards(
-                sandbox, config, catalog, count, [None] * count, work, "a", args.limit
-            )
-            print(f"   {count} shard(s): (a) {full.wall_s:.0f} s", flush=True)
-            cycle = run_shards(sandbox, config, catalog, count, full.states, work, "b", args.limit)
-            print(f"   {count} shard(s): (b) {cycle.wall_s:.0f} s", flush=True)
-            cycles += [full, cycle]
-    base = {c.phase: c.wall_s for c in cycles if c.shards == counts[0]}
-    rows = [
-        [
-            f"{c.shards} shard(s)",
-            {"a": "(a) full sync", "b": "(b) 15-min cycle"}[c.phase],
-            fmt(c.wall_s, 0, " s") + ("" if c.ok else " (failed)"),
-            f"{c.requests:,}",
-            fmt(max(r.peak_rss_mb for r in c.runs), 0, " MB"),
-            fmt(c.wall_s / base[c.phase] if base.get(c.phase) else None, 2, "x"),
-        ]
-        for c in cycles
-    ]
+            if count == counts[0] or args.full_each:
+                full = run_shards(
+                    sandbox, config, catalog, count, [None] * count, work, "a", args.limit
+                )
+                base.setdefault("a", full.wall_s)
+                first = first or full.states
+                cycles.append(full)
+                print_table(headers, [row(full, base)])
+            states = owned_states(first, count)
+            cycle = run_shards(sandbox, config, catalog, count, states, work, "b", args.limit)
+            base.setdefault("b", cycle.wall_s)
+            cycles.append(cycle)
+            print_table(headers, [row(cycle, base)])
     print()
-    print_table(
-        ["shards", "phase", "wall", "requests", "peak RSS / shard", f"vs {counts[0]}"], rows
-    )
+    print_table(headers, [row(c, base) for c in cycles])
 
 
 if __name__ == "__main__":

@@ -54,6 +54,9 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 refuses connections under a few shards' bursts;
+    # Meta's front ends never do.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         if ":" in address[0]:
