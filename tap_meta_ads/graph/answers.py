@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError, GraphRetriableError
+from tap_meta_ads.json_kinds import json_kind
 
 #: Listings a cursor memory keeps (one per edge and parameters; a report run is one listing).
 LISTINGS_KEPT = 64
@@ -70,13 +71,13 @@ def problem(body: Any, expect: Expect, *, keys: tuple[str, ...] = (), items: int
         return None
     if expect is Expect.BATCH:
         if not isinstance(body, list):
-            return f"the batch answer is {_kind(body)}, not a list"
+            return f"the batch answer is {json_kind(body)}, not a list"
         if len(body) != items:
             return f"the batch answer holds {len(body)} entries for {items} requests"
         bad = next((i for i, item in enumerate(body) if not _batch_item(item)), None)
         return None if bad is None else f"batch entry {bad + 1} is not a status and a body"
     if not isinstance(body, dict):
-        return f"the body is {_kind(body)}, not an object"
+        return f"the body is {json_kind(body)}, not an object"
     if expect is Expect.OBJECT:
         missing = next((k for k in keys if body.get(k) in (None, "")), None)
         return None if missing is None else f"the object has no {missing}"
@@ -84,10 +85,10 @@ def problem(body: Any, expect: Expect, *, keys: tuple[str, ...] = (), items: int
     if not isinstance(data, list):
         return "the body has no data list"
     if "paging" in body and not isinstance(body["paging"], dict):
-        return f"paging is {_kind(body['paging'])}, not an object"
+        return f"paging is {json_kind(body['paging'])}, not an object"
     for index, item in enumerate(data):
         if not isinstance(item, dict):
-            return f"item {index + 1} of the data list is {_kind(item)}, not an object"
+            return f"item {index + 1} of the data list is {json_kind(item)}, not an object"
         missing = next((k for k in keys if item.get(k) in (None, "")), None)
         if missing is not None:
             return f"item {index + 1} of the data list has no {missing}"
@@ -101,20 +102,6 @@ def _batch_item(item: Any) -> bool:
         return False
     code = item.get("code")
     return isinstance(code, int) and not isinstance(code, bool) and "body" in item
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 class CursorMemory:

@@ -19,6 +19,7 @@ from typing import Any
 
 from singer_sdk.singerlib import Catalog
 
+from tap_meta_ads.json_kinds import json_kind
 from tap_meta_ads.secrets import quoted
 
 #: How to start from no state, with Meltano and without.
@@ -100,20 +101,8 @@ def json_object(text: str, where: str, fix: str) -> dict[str, Any]:
     except RecursionError:
         raise InputError([f"{where}: nested too deeply; {fix}"]) from None
     if not isinstance(value, dict):
-        raise InputError([f"{where}: holds {_kind(value)}, not a JSON object; {fix}"])
+        raise InputError([f"{where}: holds {json_kind(value)}, not a JSON object; {fix}"])
     return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list"
 
 
 # -- catalog ---------------------------------------------------------------------------------
