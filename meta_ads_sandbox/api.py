@@ -97,8 +97,11 @@ class Sandbox:
                 label = str(err.code) + (f"/{err.subcode}" if err.subcode is not None else "")
                 self.errors[label] += 1
 
-    def note_call(self, method: str, path: str, started: float, answered: float) -> None:
-        """Journal one Graph call (monotonic seconds) with the ad account its path names."""
+    def note_call(
+        self, method: str, path: str, started: float, answered: float, connection: int = 0
+    ) -> None:
+        """Journal one Graph call (monotonic seconds) with the ad account its path names and
+        the connection it came on (the client's port)."""
         account = _ACCOUNT_IN_PATH.search(path)
         entry = {
             "method": method,
@@ -106,6 +109,7 @@ class Sandbox:
             "account": account.group(0) if account else None,
             "started": started,
             "answered": answered,
+            "connection": connection,
         }
         with self._lock:
             self.journal.append(entry)

@@ -147,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             outcome = sb.serve(req)
         self._answer(outcome, None if sb.config.new_app else protocol.callback(req))
-        sb.note_call(method, path, started, time.monotonic())
+        sb.note_call(method, path, started, time.monotonic(), int(self.client_address[1]))
 
     def _answer(self, outcome: Outcome, callback: str | None = None) -> None:
         if outcome.fault == "drop":

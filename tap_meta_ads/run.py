@@ -18,6 +18,7 @@ from tap_meta_ads.graph.engine_calls import InsightsCalls
 from tap_meta_ads.graph.errors import GraphErrorInfo, GraphFatalError
 from tap_meta_ads.graph.scope import CallScope, ClientPolicy
 from tap_meta_ads.insights import InsightsJobManager
+from tap_meta_ads.insights.tasks import WORKERS as ENGINE_WORKERS
 from tap_meta_ads.progress import Progress
 from tap_meta_ads.runlog import RunLog
 from tap_meta_ads.secrets import redact
@@ -247,6 +248,7 @@ class RunContext:
 
     def close(self) -> None:
         self.insights.close()
+        self.graph.close()
 
 
 def build_run(
@@ -267,6 +269,7 @@ def build_run(
             requests_per_second=settings.requests_per_second,
             max_rate_limit_wait_seconds=settings.max_rate_limit_wait_seconds,
             user_agent=user_agent,
+            connections=settings.max_accounts_in_flight + ENGINE_WORKERS + 4,
         ),
         credentials,
         log,

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from tap_meta_ads.graph.answers import (
     CursorMemory,
@@ -49,6 +51,8 @@ from tap_meta_ads.graph.versions import NEWEST
 
 #: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
 MIN_PAGE_SIZE = 5
+#: Sessions a thread keeps (each is a few objects; its connections are the client's).
+SESSIONS_PER_THREAD = 16
 __all__ = ["RETRIED", "GraphClient", "data_rows"]
 
 
@@ -81,6 +85,9 @@ class GraphClient:
         self._version_warnings: set[str] = set()
         self._lock = threading.Lock()
         self._local = threading.local()
+        #: One pool of connections for every session of every thread (urllib3's pools are
+        #: thread-safe); more calls at once than ``connections`` would open extra ones.
+        self._adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, policy.connections))
 
     # -- per-scope services ------------------------------------------------------------------
 
@@ -98,14 +105,28 @@ class GraphClient:
         return self._pacers.get(account, self._tokens.token(scope))
 
     def session(self, scope: CallScope) -> requests.Session:
-        """The calling thread's session for ``scope`` (sessions are not shared by threads)."""
-        sessions: dict[CallScope, ScopedSession] | None = getattr(self._local, "sessions", None)
+        """The calling thread's session for ``scope`` (sessions are not shared by threads).
+
+        A thread keeps its ``SESSIONS_PER_THREAD`` most recent ones: a worker reads many
+        accounts, one after the other, and a session holds no connection of its own.
+        """
+        sessions: OrderedDict[CallScope, ScopedSession] | None = getattr(
+            self._local, "sessions", None
+        )
         if sessions is None:
-            sessions = self._local.sessions = {}
+            sessions = self._local.sessions = OrderedDict()
         session = sessions.get(scope)
         if session is None:
-            session = sessions[scope] = ScopedSession(self, scope)
+            session = sessions[scope] = ScopedSession(self, scope, self._adapter)
+            if len(sessions) > SESSIONS_PER_THREAD:
+                sessions.popitem(last=False)
+        else:
+            sessions.move_to_end(scope)
         return session
+
+    def close(self) -> None:
+        """Close the connections kept open (at the end of the run)."""
+        self._adapter.close()
 
     # -- responses ---------------------------------------------------------------------------
 

@@ -70,6 +70,9 @@ class ClientPolicy:
     requests_per_second: float
     max_rate_limit_wait_seconds: float
     user_agent: str = "tap-meta-ads"
+    #: Connections kept open to Meta: the calls that can be in flight at once (the accounts
+    #: read at once, the insights engine's workers, the SDK's own thread, a few spare).
+    connections: int = 16
 
     @property
     def timeout(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from tap_meta_ads.graph.errors import Action, GraphErrorInfo, GraphFatalError
 from tap_meta_ads.graph.pacing import RateLimitWaitExceededError
@@ -35,12 +36,21 @@ class ScopedSession(requests.Session):
     ``GraphClient.check_response`` to raise. Every request has a connect timeout of its own
     (``CONNECT_SECONDS``) and the read timeout of the settings; a host that cannot be reached
     is tried a few times quickly, then given up with one line.
+
+    Its connections are the client's: every session mounts the client's one ``HTTPAdapter``,
+    so the connections kept open are bounded by the calls in flight, not by the number of
+    accounts and streams a thread has read.
     """
 
-    def __init__(self, client: GraphClient, scope: CallScope) -> None:
+    def __init__(self, client: GraphClient, scope: CallScope, adapter: HTTPAdapter) -> None:
         super().__init__()
         self._client = client
         self._scope = scope
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    def close(self) -> None:
+        """Nothing to close: the connections are the client's (``GraphClient.close``)."""
 
     def _acquire(self, usage_type: str | None) -> None:
         pacer = self._client.pacer(self._scope)
