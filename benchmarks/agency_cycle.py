@@ -32,9 +32,10 @@ Rows of the tables (columns are the runs; the last column is the goal):
   charges). wall / floor: how far the run is from what no client can beat.
 - sandbox requests: every call the sandbox answered (batch items and batch envelopes counted);
   report runs in flight: the most the sandbox had at once (sampled every second).
-- tap CPU s, peak RSS: ``wait4`` rusage of the tap process (user + system; ru_maxrss); under
-  Meltano, tap and target are sampled from /proc (utime + stime, VmHWM). us / record: tap CPU
-  / RECORD messages; "less start-up" subtracts a ``--discover`` run's CPU.
+- tap CPU s, peak RSS: ``wait4`` rusage of the tap process (user + system) and its VmHWM
+  sampled from /proc (``common.HighWater``: ru_maxrss would count this script's memory, copied
+  at fork); under Meltano, tap and target are sampled from /proc (utime + stime, VmHWM).
+  us / record: tap CPU / RECORD messages; "less start-up" subtracts a ``--discover`` run's CPU.
 - records per stream: RECORD messages on the tap's stdout (agency) or the SDK's record_count
   counters (tap alone, stdout to /dev/null); rows in PostgreSQL after ``meltano run``.
 - re-read %: the insights rows (every insights stream) a cycle emitted, of (a)'s.
@@ -77,7 +78,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import TAP, catalog_for
+from common import TAP, HighWater, catalog_for, proc_hwm_mb
 
 from meta_ads_sandbox import ids
 from tests.support import BIN, ROOT, Sandbox, meltano_env, meltano_home, throwaway_postgres
@@ -172,16 +173,6 @@ def proc_cpu(pid: int, children: bool = False) -> float:
     return ticks / CLOCK_TICKS
 
 
-def proc_hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def descendants(pid: int) -> list[int]:
     found: list[int] = []
     stack = [pid]
@@ -223,10 +214,10 @@ def run_measured(
 ) -> Measured:
     """Run ``command`` until it exits or ``limit`` seconds pass (then stop it).
 
-    CPU and peak RSS come from ``wait4``'s rusage: the process and every descendant it waited
-    for. With ``watch_tree`` the descendants (tap and target under Meltano) are sampled from
-    /proc twice a second: their CPU and VmHWM as last seen. ``tick`` is called about once a
-    second while the command runs.
+    CPU comes from ``wait4``'s rusage (the process and every descendant it waited for), peak
+    RSS from the process's VmHWM (``common.HighWater``). With ``watch_tree`` the descendants
+    (tap and target under Meltano) are sampled from /proc twice a second: their CPU and VmHWM
+    as last seen. ``tick`` is called about once a second while the command runs.
     """
     tree: dict[int, Seen] = {}
     code = code_fingerprint()
@@ -241,6 +232,7 @@ def run_measured(
             cwd=cwd,
             start_new_session=True,  # Ctrl-C reaches this script, which stops the run itself
         )
+    peak = HighWater(process.pid)
     timed_out = False
     ticked = 0.0
     try:
@@ -257,7 +249,7 @@ def run_measured(
                         child, Seen(process_name(child), first_seen=time.perf_counter() - start)
                     )
                     seen.cpu_s = max(seen.cpu_s, proc_cpu(child, children=True))
-                    seen.peak_rss_mb = max(seen.peak_rss_mb, proc_hwm_mb(child))
+                    seen.peak_rss_mb = max(seen.peak_rss_mb, proc_hwm_mb(child) or 0.0)
             if time.perf_counter() - start > limit:
                 timed_out = True
                 _, status, usage = stop_process(process)
@@ -270,7 +262,7 @@ def run_measured(
     return Measured(
         wall_s=time.perf_counter() - start,
         cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=peak.result(),
         returncode=None if timed_out else process.returncode,
         timed_out=timed_out,
         stderr=stderr,

@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 TAP = str(Path(sys.executable).parent / "tap-meta-ads")
+
+
+def proc_hwm_mb(pid: int) -> float | None:
+    """A live process's own peak RSS (VmHWM), MB; None once it has exited."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class HighWater:
+    """Samples a child's VmHWM every ``every`` seconds until it exits: its peak RSS.
+
+    Not ``wait4``'s ``ru_maxrss``: a forked child's counts the memory of the process that
+    forked it (the benchmark's own, copied at fork, until the ``exec``). VmHWM only grows, so
+    sampling misses at most the growth of the child's last ``every`` seconds.
+    """
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        self.peak_mb = 0.0
+        self._pid, self._every = pid, every
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while (mb := proc_hwm_mb(self._pid)) is not None:
+            self.peak_mb = max(self.peak_mb, mb)
+            time.sleep(self._every)
+
+    def result(self) -> float:
+        """The peak, once the child has exited (call after waiting for it)."""
+        self._thread.join()
+        return self.peak_mb
 
 
 def catalog_for(streams: set[str], workdir: Path, config: Path | None = None) -> Path:
@@ -45,15 +81,15 @@ def run_tap(config: dict[str, object], streams: set[str]) -> TapRun:
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config))
     catalog = catalog_for(streams, workdir, config_path)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    process = subprocess.run(
+    process = subprocess.Popen(
         [TAP, "--config", str(config_path), "--catalog", str(catalog)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    peak = HighWater(process.pid)
+    stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    records = sum(1 for line in process.stdout.splitlines() if line.startswith('{"type":"RECORD"'))
-    return TapRun(seconds, records, max(peak, before) / 1024, process.returncode, process.stderr)
+    records = sum(1 for line in stdout.splitlines() if line.startswith('{"type":"RECORD"'))
+    return TapRun(seconds, records, peak.result(), process.returncode, stderr)

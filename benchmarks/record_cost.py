@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import catalog_for
+from common import HighWater, catalog_for
 
 from meta_ads_sandbox import ids
 from tests.support import BIN, ROOT, Sandbox
@@ -67,6 +67,7 @@ def measured(
     counted = [0]
     with stderr.open("wb") as err:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd)
+        peak = HighWater(process.pid)
         assert process.stdout is not None
         pipe = process.stdout
 
@@ -84,7 +85,7 @@ def measured(
         reader.join()
         pipe.close()
     cpu = usage.ru_utime + usage.ru_stime
-    return counted[0], cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    return counted[0], cpu, peak.result(), os.waitstatus_to_exitcode(status)
 
 
 def run_code(label: str, code: Path, config: Path, catalog: Path, work: Path) -> Run:
