@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +84,9 @@ class JobTable:
         self._clock = clock
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
+        #: Each account's jobs of the last ``job_seconds``, oldest first: only they can be in
+        #: flight, so counting them never walks every job the server ever made.
+        self._recent: dict[int, deque[Job]] = {}
         self._attempts: dict[str, int] = {}
         self._results: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self.counts = {"created": 0, "completed": 0, "failed": 0, "skipped": 0}
@@ -108,6 +111,7 @@ class JobTable:
                 outcome = SKIPPED
             job = Job(job_id, scope, query, token, self._clock(), outcome)
             self._jobs[job_id] = job
+            self._recent.setdefault(job.account, deque()).append(job)
             return job
 
     def get(self, job_id: str) -> Job | None:
@@ -197,26 +201,24 @@ class JobTable:
     def in_flight(self, account: int | None = None) -> int:
         """Jobs not yet ended (for one account, or all)."""
         with self._lock:
-            jobs = list(self._jobs.values())
+            return self._count_in_flight(account)
+
+    def _count_in_flight(self, account: int | None) -> int:
+        """Jobs created less than ``job_seconds`` ago and not ended (the lock held)."""
+        if not self._seconds:
+            return 0
+        now = self._clock()
+        queues = self._recent.values() if account is None else [self._recent.get(account)]
         count = 0
-        for job in jobs:
-            if account is not None and job.account != account:
+        for recent in queues:
+            if not recent:
                 continue
-            if job.state in (COMPLETED, FAILED, SKIPPED):
-                continue
-            if self._seconds and self._clock() - job.created < self._seconds:
-                count += 1
+            while recent and now - recent[0].created >= self._seconds:
+                recent.popleft()
+            count += sum(1 for job in recent if job.state not in (COMPLETED, FAILED, SKIPPED))
         return count
 
     def stats(self) -> dict[str, int]:
         """Jobs created, completed, failed, skipped and in flight."""
         with self._lock:
-            return dict(self.counts, in_flight=self.in_flight_unlocked())
-
-    def in_flight_unlocked(self) -> int:
-        now = self._clock()
-        return sum(
-            1
-            for job in self._jobs.values()
-            if job.state not in (COMPLETED, FAILED, SKIPPED) and now - job.created < self._seconds
-        )
+            return dict(self.counts, in_flight=self._count_in_flight(None))

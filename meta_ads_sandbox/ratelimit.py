@@ -160,6 +160,7 @@ class RateLimiter:
         self._buckets: dict[_Key, _Bucket] = {}
         self._accounts: dict[str, _Account] = {}
         self._app_insights: deque[float] = deque()  # every account's insights calls, for the app %
+        self._insights_accounts = 0  # accounts whose insights calls were admitted
         self._app = AppBudget(config.app_wide_budget, config.app_window)
         # A hammered lock never grows beyond the longest lock the config can hand out.
         self._max_bucket_lock = max(config.budget_window, config.lockout_seconds)
@@ -217,6 +218,8 @@ class RateLimiter:
             bucket.admitted += 1
             bucket.max_usage = max(bucket.max_usage, len(bucket.calls) * 100 // budget)
             if usage_type == ADS_INSIGHTS and account is not None:
+                if not account.insights_seen:
+                    self._insights_accounts += 1
                 account.insights_seen = True
                 self._app_insights.append(now)
             return None
@@ -268,7 +271,7 @@ class RateLimiter:
     def _app_insights_pct(self, now: float) -> float:
         """The app's insights usage: every account's insights calls over their summed budgets."""
         budget = self._config.insights_budget
-        accounts = sum(1 for a in self._accounts.values() if a.insights_seen)
+        accounts = self._insights_accounts
         if budget is None or accounts == 0:
             return 0.0
         self._prune(self._app_insights, now)

@@ -53,6 +53,8 @@ from tap_meta_ads.graph.versions import NEWEST
 MIN_PAGE_SIZE = 5
 #: Sessions a thread keeps (each is a few objects; its connections are the client's).
 SESSIONS_PER_THREAD = 16
+#: Scopes whose listings' cursors a thread remembers (``graph.answers.CursorMemory``).
+CURSOR_SCOPES_PER_THREAD = 64
 __all__ = ["RETRIED", "GraphClient", "data_rows"]
 
 
@@ -214,11 +216,24 @@ class GraphClient:
                 ) from wait_exc
 
     def _cursors(self, scope: CallScope) -> CursorMemory:
-        """The calling thread's cursor memory for ``scope`` (listings are read on one thread)."""
-        memories: dict[CallScope, CursorMemory] | None = getattr(self._local, "cursors", None)
+        """The calling thread's cursor memory for ``scope`` (listings are read on one thread).
+
+        A thread keeps the memories of its ``CURSOR_SCOPES_PER_THREAD`` latest scopes: a
+        listing is read to its end before its thread reads many others.
+        """
+        memories: OrderedDict[CallScope, CursorMemory] | None = getattr(
+            self._local, "cursors", None
+        )
         if memories is None:
-            memories = self._local.cursors = {}
-        return memories.setdefault(scope, CursorMemory())
+            memories = self._local.cursors = OrderedDict()
+        memory = memories.get(scope)
+        if memory is None:
+            memory = memories[scope] = CursorMemory()
+            if len(memories) > CURSOR_SCOPES_PER_THREAD:
+                memories.popitem(last=False)
+        else:
+            memories.move_to_end(scope)
+        return memory
 
     def count_wait(self, scope: CallScope, seconds: float) -> None:
         """Pauses the pacer took for Meta's limits (headers or throttles), in the run log."""
