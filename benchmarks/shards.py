@@ -3,7 +3,9 @@
 The agency world of ``benchmarks/agency_cycle.py`` (``--accounts`` 1,000, each 1 campaign x 2
 ad sets x 3 ads, ``--days`` 30, latency 50 ms, report runs 10 s), the tap as a user runs it
 (``tap-meta-ads --config --catalog [--state]``, the shipped defaults plus ``account_ids``,
-``start_date``, ``shard_count`` and ``shard_index``) against one ``meta-ads-sandbox serve``.
+``start_date``, ``shard_count`` and ``shard_index``) against one ``meta-ads-sandbox serve``,
+or with ``--sandbox-per-shard`` one sandbox process per shard serving the same world (one
+Python process answers only so many calls a second; Meta's side is never that limit).
 (a) The first full sync, by the first shard count's processes. (b) For each shard count N, N
 tap processes at once run the next 15-minute cycle (nothing changed), each from the bookmarks
 of the accounts it owns, taken from (a)'s states as the orchestration's rebalance takes them
@@ -76,7 +78,7 @@ class Cycle:
 
 
 def run_shards(
-    sandbox: Sandbox,
+    sandboxes: list[Sandbox],
     config: dict[str, Any],
     catalog: Path,
     count: int,
@@ -85,13 +87,16 @@ def run_shards(
     phase: str,
     limit: float,
 ) -> Cycle:
-    """``count`` shards of the tap at once, each from its own state."""
+    """``count`` shards of the tap at once, each from its own state; shard i reads sandbox
+    ``i mod len(sandboxes)``."""
+    used = sandboxes[:count]
 
     def one(index: int) -> tuple[Measured, dict[str, Any] | None]:
         folder = work / f"{count}-{index}-{phase}"
         folder.mkdir(parents=True)
+        api_url = used[index % len(used)].base_url
         (folder / "config.json").write_text(
-            json.dumps({**config, "shard_count": count, "shard_index": index})
+            json.dumps({**config, "api_url": api_url, "shard_count": count, "shard_index": index})
         )
         args = [TAP, "--config", str(folder / "config.json"), "--catalog", str(catalog)]
         if states[index] is not None:
@@ -103,17 +108,20 @@ def run_shards(
         out.unlink()
         return run, state
 
-    before, cpu = sandbox.admin("stats"), proc_cpu(sandbox.process.pid)
+    before = [(sandbox.admin("stats"), proc_cpu(sandbox.process.pid)) for sandbox in used]
     with ThreadPoolExecutor(count) as pool:
         results = list(pool.map(one, range(count)))
-    delta = stats_delta(before, sandbox.admin("stats"))
+    requests = cpu = 0.0
+    for sandbox, (stats, cpu_before) in zip(used, before, strict=True):
+        requests += sum(stats_delta(stats, sandbox.admin("stats"))["requests"].values())
+        cpu += proc_cpu(sandbox.process.pid) - cpu_before
     return Cycle(
         count,
         phase,
         [run for run, _ in results],
-        sum(delta["requests"].values()),
+        int(requests),
         [state for _, state in results],
-        proc_cpu(sandbox.process.pid) - cpu,
+        cpu,
     )
 
 
@@ -158,6 +166,11 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per phase")
     parser.add_argument("--quick", action="store_true", help="40 accounts, 3 days, 2 s runs")
     parser.add_argument("--full-each", action="store_true", help="a full sync for every N too")
+    parser.add_argument(
+        "--sandbox-per-shard",
+        action="store_true",
+        help="each shard its own sandbox process (the same world): Meta's side never the limit",
+    )
     args = parser.parse_args()
     if args.quick:
         args.accounts, args.days, args.job_seconds = 40, 3, 2.0
@@ -181,10 +194,13 @@ def main() -> None:
     cycles: list[Cycle] = []
     with tempfile.TemporaryDirectory(prefix="shards-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
-        sandbox = Sandbox.start(dataset, behaviour, work)
-        stack.callback(sandbox.stop)
+        sandboxes: list[Sandbox] = []
+        for index in range(max(counts) if args.sandbox_per_shard else 1):
+            (work / f"sandbox-{index}").mkdir()
+            sandboxes.append(Sandbox.start(dataset, behaviour, work / f"sandbox-{index}"))
+            stack.callback(sandboxes[-1].stop)
         config = {
-            "api_url": sandbox.base_url,
+            "api_url": sandboxes[0].base_url,
             "access_token": TOKEN,
             "account_ids": [ids.account_id(n) for n in range(args.accounts)],
             "start_date": start.isoformat(),
@@ -206,14 +222,14 @@ def main() -> None:
         for count in counts:
             if count == counts[0] or args.full_each:
                 full = run_shards(
-                    sandbox, config, catalog, count, [None] * count, work, "a", args.limit
+                    sandboxes, config, catalog, count, [None] * count, work, "a", args.limit
                 )
                 base.setdefault("a", full.wall_s)
                 first = first or full.states
                 cycles.append(full)
                 print_table(headers, [row(full, base)])
             states = owned_states(first, count)
-            cycle = run_shards(sandbox, config, catalog, count, states, work, "b", args.limit)
+            cycle = run_shards(sandboxes, config, catalog, count, states, work, "b", args.limit)
             base.setdefault("b", cycle.wall_s)
             cycles.append(cycle)
             print_table(headers, [row(cycle, base)])
