@@ -246,6 +246,23 @@ def selected_catalog(config: Path, selected: set[str], path: Path) -> Path:
     return path
 
 
+def run_tap_selected(
+    folder: Path, settings: dict[str, Any], selected: set[str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """The tap's command line with ``settings`` (written to ``folder/config.json``) and only
+    the streams in ``selected`` selected; its output captured, its exit code not checked."""
+    config = folder / "config.json"
+    config.write_text(json.dumps(settings))
+    catalog = selected_catalog(config, selected, folder / "catalog.json")
+    return subprocess.run(
+        [str(BIN / "tap-meta-ads"), "--config", str(config), "--catalog", str(catalog)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:
     """Return once ``predicate()`` is true; TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

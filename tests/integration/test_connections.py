@@ -10,18 +10,13 @@ connections stay within that pool, and are reused call after call.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import requests
 
 from meta_ads_sandbox.config import DatasetConfig
-from tests.support import selected_catalog
+from tests.support import run_tap_selected
 
-TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)
 ACCOUNTS = 30
 IN_FLIGHT = 3  # max_accounts_in_flight
@@ -34,27 +29,15 @@ def test_connections_stay_within_the_pool_whatever_the_accounts(tmp_path, start_
         seed=21, accounts=ACCOUNTS, campaigns=1, adsets=1, ads=2, days=2, end_date=END
     )
     api = start_sandbox(dataset, latency_ms=5, job_seconds=0.0)
-    config = tmp_path / "config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "api_url": api.base_url,
-                "access_token": "sandbox-token",
-                "start_date": (END - dt.timedelta(days=1)).isoformat(),
-                "end_date": END.isoformat(),
-                "max_accounts_in_flight": IN_FLIGHT,
-                "requests_per_second": 50,
-            }
-        )
-    )
-    catalog = selected_catalog(config, STREAMS, tmp_path / "catalog.json")
-    result = subprocess.run(
-        [TAP, "--config", str(config), "--catalog", str(catalog)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    settings = {
+        "api_url": api.base_url,
+        "access_token": "sandbox-token",
+        "start_date": (END - dt.timedelta(days=1)).isoformat(),
+        "end_date": END.isoformat(),
+        "max_accounts_in_flight": IN_FLIGHT,
+        "requests_per_second": 50,
+    }
+    result = run_tap_selected(tmp_path, settings, STREAMS)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Connection pool is full" not in result.stderr
 

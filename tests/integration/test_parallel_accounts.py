@@ -13,18 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import subprocess
-import sys
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import requests
 
 from meta_ads_sandbox.config import DatasetConfig
-from tests.support import selected_catalog
+from tests.support import run_tap_selected
 
-TAP = str(Path(sys.executable).parent / "tap-meta-ads")
 END = dt.date(2026, 11, 21)
 ACCOUNTS = 6
 RATE = 2.0  # requests_per_second: the default
@@ -58,29 +54,17 @@ def test_accounts_are_read_at_once_each_within_its_pacer(tmp_path, start_sandbox
         seed=12, accounts=ACCOUNTS, campaigns=3, adsets=2, ads=2, days=3, end_date=END
     )
     api = start_sandbox(dataset, latency_ms=50, job_seconds=0.0)
-    config = tmp_path / "config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "api_url": api.base_url,
-                "access_token": "sandbox-token",
-                "start_date": (END - dt.timedelta(days=2)).isoformat(),
-                "end_date": END.isoformat(),
-                "requests_per_second": RATE,
-                "page_size": 2,  # several pages per edge: many calls per account
-            }
-        )
-    )
-    catalog = selected_catalog(config, OBJECT_STREAMS, tmp_path / "catalog.json")
     active = _active_accounts(api.base_url)
     assert len(active) >= 4
-    result = subprocess.run(
-        [TAP, "--config", str(config), "--catalog", str(catalog)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    settings = {
+        "api_url": api.base_url,
+        "access_token": "sandbox-token",
+        "start_date": (END - dt.timedelta(days=2)).isoformat(),
+        "end_date": END.isoformat(),
+        "requests_per_second": RATE,
+        "page_size": 2,  # several pages per edge: many calls per account
+    }
+    result = run_tap_selected(tmp_path, settings, OBJECT_STREAMS)
     assert result.returncode == 0, result.stderr[-3000:]
     streams = {
         json.loads(line)["stream"] for line in result.stdout.splitlines() if '"RECORD"' in line
