@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -51,11 +51,31 @@ from tap_meta_ads.graph.versions import NEWEST
 
 #: "Please reduce the amount of data" halves ``limit`` down to this, then is a retry.
 MIN_PAGE_SIZE = 5
+T = TypeVar("T")
 #: Sessions a thread keeps (each is a few objects; its connections are the client's).
 SESSIONS_PER_THREAD = 16
 #: Scopes whose listings' cursors a thread remembers (``graph.answers.CursorMemory``).
 CURSOR_SCOPES_PER_THREAD = 64
 __all__ = ["RETRIED", "GraphClient", "data_rows"]
+
+
+def _recent(
+    local: threading.local, name: str, scope: CallScope, keep: int, make: Callable[[CallScope], T]
+) -> T:
+    """The calling thread's ``name`` entry for ``scope``, made on first use; each thread keeps
+    its ``keep`` most recently used entries."""
+    entries: OrderedDict[CallScope, T] | None = getattr(local, name, None)
+    if entries is None:
+        entries = OrderedDict()
+        setattr(local, name, entries)
+    entry = entries.get(scope)
+    if entry is None:
+        entry = entries[scope] = make(scope)
+        if len(entries) > keep:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(scope)
+    return entry
 
 
 class GraphClient:
@@ -112,19 +132,10 @@ class GraphClient:
         A thread keeps its ``SESSIONS_PER_THREAD`` most recent ones: a worker reads many
         accounts, one after the other, and a session holds no connection of its own.
         """
-        sessions: OrderedDict[CallScope, ScopedSession] | None = getattr(
-            self._local, "sessions", None
-        )
-        if sessions is None:
-            sessions = self._local.sessions = OrderedDict()
-        session = sessions.get(scope)
-        if session is None:
-            session = sessions[scope] = ScopedSession(self, scope, self._adapter)
-            if len(sessions) > SESSIONS_PER_THREAD:
-                sessions.popitem(last=False)
-        else:
-            sessions.move_to_end(scope)
-        return session
+        return _recent(self._local, "sessions", scope, SESSIONS_PER_THREAD, self._new_session)
+
+    def _new_session(self, scope: CallScope) -> ScopedSession:
+        return ScopedSession(self, scope, self._adapter)
 
     def close(self) -> None:
         """Close the connections kept open (at the end of the run)."""
@@ -221,19 +232,9 @@ class GraphClient:
         A thread keeps the memories of its ``CURSOR_SCOPES_PER_THREAD`` latest scopes: a
         listing is read to its end before its thread reads many others.
         """
-        memories: OrderedDict[CallScope, CursorMemory] | None = getattr(
-            self._local, "cursors", None
+        return _recent(
+            self._local, "cursors", scope, CURSOR_SCOPES_PER_THREAD, lambda _: CursorMemory()
         )
-        if memories is None:
-            memories = self._local.cursors = OrderedDict()
-        memory = memories.get(scope)
-        if memory is None:
-            memory = memories[scope] = CursorMemory()
-            if len(memories) > CURSOR_SCOPES_PER_THREAD:
-                memories.popitem(last=False)
-        else:
-            memories.move_to_end(scope)
-        return memory
 
     def count_wait(self, scope: CallScope, seconds: float) -> None:
         """Pauses the pacer took for Meta's limits (headers or throttles), in the run log."""

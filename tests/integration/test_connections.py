@@ -15,12 +15,12 @@ from collections import Counter
 import requests
 
 from meta_ads_sandbox.config import DatasetConfig
+from tap_meta_ads.insights.tasks import WORKERS as ENGINE_WORKERS
 from tests.support import run_tap_selected
 
 END = dt.date(2026, 11, 21)
 ACCOUNTS = 30
 IN_FLIGHT = 3  # max_accounts_in_flight
-ENGINE_WORKERS = 8  # the insights engine's threads (tap_meta_ads.insights.tasks.WORKERS)
 STREAMS = {"campaigns", "adsets", "ads", "adcreatives", "ad_insights", "campaign_insights"}
 
 
